@@ -1,0 +1,43 @@
+"""The provider's stored credentials -> a webui ServerConfig."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from webui.errors import WebUIError
+from webui.http import DEFAULT_TIMEOUT, ServerConfig, redact
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off")
+    return bool(value)
+
+
+def server_config(credentials: Mapping[str, Any]) -> ServerConfig:
+    """Build and check the settings; raises InvalidParameter with a user-facing message."""
+    timeout = credentials.get("timeout")
+    return ServerConfig.create(
+        base_url=str(credentials.get("base_url") or ""),
+        username=str(credentials.get("username") or ""),
+        password=str(credentials.get("password") or ""),
+        api_key=str(credentials.get("api_key") or ""),
+        timeout=DEFAULT_TIMEOUT if timeout in (None, "") else timeout,
+        verify_ssl=_flag(credentials.get("verify_ssl"), True),
+    )
+
+
+@contextmanager
+def secrets_removed(config: ServerConfig) -> Iterator[None]:
+    """Re-raise WebUIErrors with any credential value replaced by ***."""
+    try:
+        yield
+    except WebUIError as error:
+        clean = redact(error.message, config.secrets())
+        error.message = clean
+        error.args = (clean,)
+        raise error from None

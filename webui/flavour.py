@@ -1,0 +1,124 @@
+"""Which WebUI answers (A1111 band, Forge, reForge, SD.Next) and what that changes.
+
+Detection reads the txt2img request schema from /openapi.json (never behind
+--api-auth in A1111): field presence tells the family and the A1111 band. Where
+/openapi.json is hidden (SD.Next without --docs) it probes a few list routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Family(StrEnum):
+    A1111 = "a1111"
+    FORGE = "forge"
+    REFORGE = "reforge"
+    SDNEXT = "sdnext"
+
+
+_LABELS = {
+    Family.A1111: "AUTOMATIC1111",
+    Family.FORGE: "Forge",
+    Family.REFORGE: "reForge",
+    Family.SDNEXT: "SD.Next",
+}
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """A server family plus the differences a client has to handle."""
+
+    family: Family
+    # A1111 band: "1.10+" (has /schedulers), "1.9" (scheduler field, no list), "1.8-" (neither).
+    band: str = ""
+    scheduler_field: bool = True
+    schedulers_route: bool = True
+    request_fields: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def label(self) -> str:
+        name = _LABELS[self.family]
+        return f"{name} {self.band}" if self.band else name
+
+    @property
+    def combined_sampler_names(self) -> bool:
+        """A1111 ≤1.8 names samplers with their schedule: "DPM++ 2M Karras"."""
+        return not self.scheduler_field and self.family is not Family.SDNEXT
+
+    @property
+    def sends_hr_cfg(self) -> bool:
+        """Forge and reForge default the hires-pass CFG to 1.0 unless told otherwise."""
+        return self.family in (Family.FORGE, Family.REFORGE)
+
+    @property
+    def needs_hr_additional_modules(self) -> bool:
+        """Forge raises a TypeError for enable_hr when hr_additional_modules is null."""
+        return self.family is Family.FORGE
+
+    @property
+    def vae_setting(self) -> str:
+        """The override_settings key that selects a VAE."""
+        return "forge_additional_modules" if self.family is Family.FORGE else "sd_vae"
+
+    @property
+    def vae_route(self) -> str:
+        return "/sdapi/v1/sd-modules" if self.family is Family.FORGE else "/sdapi/v1/sd-vae"
+
+    @property
+    def clip_skip_is_field(self) -> bool:
+        """SD.Next takes clip_skip in the request; the A1111 family takes it as an option."""
+        return self.family is Family.SDNEXT
+
+    def describe(self) -> dict[str, Any]:
+        return {"family": self.family.value, "label": self.label, "band": self.band or None}
+
+
+def _txt2img_properties(openapi: Any) -> set[str] | None:
+    """The property names of the txt2img request schema, whatever it is called."""
+    if not isinstance(openapi, dict):
+        return None
+    schemas = openapi.get("components", {}).get("schemas", {})
+    preferred = schemas.get("StableDiffusionProcessingTxt2Img")
+    candidates = [preferred] if preferred else list(schemas.values())
+    for schema in candidates:
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        if isinstance(props, dict) and "enable_hr" in props and "prompt" in props:
+            return set(props)
+    return None
+
+
+def from_openapi(openapi: Any) -> Flavour | None:
+    """Decide the flavour from an /openapi.json document, or None if it cannot tell."""
+    props = _txt2img_properties(openapi)
+    if props is None:
+        return None
+    paths = set(openapi.get("paths", {}))
+    fields = frozenset(props)
+    has_list = "/sdapi/v1/schedulers" in paths
+    if "distilled_cfg_scale" in props:
+        return Flavour(Family.FORGE, scheduler_field=True, schedulers_route=has_list, request_fields=fields)
+    if "hr_cfg" in props:
+        return Flavour(Family.REFORGE, scheduler_field=True, schedulers_route=has_list, request_fields=fields)
+    if "clip_skip" in props or "hr_force" in props or "/sdapi/v1/version" in paths:
+        return Flavour(Family.SDNEXT, scheduler_field=False, schedulers_route=False, request_fields=fields)
+    if "scheduler" not in props:
+        return Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False, request_fields=fields)
+    if not has_list:
+        return Flavour(Family.A1111, "1.9", scheduler_field=True, schedulers_route=False, request_fields=fields)
+    return Flavour(Family.A1111, "1.10+", request_fields=fields)
+
+
+def from_probes(*, sdnext_version: bool, sd_modules: bool, schedulers: bool, combined_samplers: bool) -> Flavour:
+    """Decide from route probes when /openapi.json is not served."""
+    if sdnext_version:
+        return Flavour(Family.SDNEXT, scheduler_field=False, schedulers_route=False)
+    if sd_modules:
+        return Flavour(Family.FORGE, schedulers_route=schedulers)
+    if schedulers:
+        return Flavour(Family.A1111, "1.10+")
+    if combined_samplers:
+        return Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)
+    return Flavour(Family.A1111, "1.9", schedulers_route=False)

@@ -1,0 +1,165 @@
+"""Recognise PNG/JPEG/WebP bytes, read their size, and handle base64 / data: URIs.
+
+Header parsing only (no image library): enough to check that bytes really are a
+whole image of a supported format and to learn its width and height.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+from dataclasses import dataclass
+
+from webui.errors import InputImageError
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+/-]*)(?P<params>(;[\w.+-]+=?[\w.+-]*)*);base64,", re.IGNORECASE)
+# JPEG start-of-frame markers (C4 DHT, C8 JPG and CC DAC share the range but are not frames).
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str  # "png" | "jpeg" | "webp"
+    width: int
+    height: int
+
+    @property
+    def mime_type(self) -> str:
+        return f"image/{self.format}"
+
+    @property
+    def extension(self) -> str:
+        return "jpg" if self.format == "jpeg" else self.format
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker in _JPEG_SOF:
+            if pos + 9 > len(data):
+                return None
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        if marker == 0xD9 or length < 2:
+            return None
+        pos += 2 + length
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30:
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        (bits,) = struct.unpack("<I", data[21:25])
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(data) >= 30:
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    return None
+
+
+def sniff(data: bytes) -> ImageInfo | None:
+    """Format and size of a PNG, JPEG or WebP image, or None for anything else."""
+    if data.startswith(_PNG_SIGNATURE):
+        kind, size = "png", _png_size(data)
+    elif data.startswith(b"\xff\xd8\xff"):
+        kind, size = "jpeg", _jpeg_size(data)
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind, size = "webp", _webp_size(data)
+    else:
+        return None
+    if size is None or 0 in size:
+        return None
+    return ImageInfo(kind, *size)
+
+
+def is_complete(data: bytes, info: ImageInfo) -> bool:
+    """Whether the file ends where its format says it ends (catches truncation)."""
+    if info.format == "png":
+        return data.endswith(_PNG_END)
+    if info.format == "jpeg":
+        return data.rstrip(b"\x00").endswith(b"\xff\xd9")
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    return len(data) >= riff_size + 8
+
+
+def describe_bytes(data: bytes) -> str:
+    """A short guess at what non-image bytes are, for error messages."""
+    head = data[:64].lstrip()
+    if not data:
+        return "empty"
+    if head[:1] in (b"<",) or head[:9].lower() == b"<!doctype":
+        return "an HTML/XML document"
+    if head[:1] in (b"{", b"["):
+        return "JSON text"
+    if data.startswith(b"GIF8"):
+        return "a GIF image"
+    if data.startswith(b"BM"):
+        return "a BMP image"
+    if data.startswith(b"%PDF"):
+        return "a PDF document"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "a TIFF image"
+    if data[4:8] == b"ftyp":
+        return "an HEIC/AVIF/MP4 file"
+    return "not a PNG, JPEG or WebP image"
+
+
+def strip_data_uri(text: str) -> tuple[str, str | None]:
+    """``data:image/png;base64,AAA`` -> ("AAA", "image/png"); plain base64 passes through."""
+    match = _DATA_URI.match(text)
+    if match:
+        return text[match.end() :], match.group("mime") or None
+    return text, None
+
+
+def decode_base64(text: str) -> bytes:
+    """Strict base64 (whitespace and a data: prefix allowed); raises ValueError."""
+    payload, _ = strip_data_uri(text.strip())
+    payload = "".join(payload.split())
+    return base64.b64decode(payload, validate=True)
+
+
+def looks_like_base64(text: str) -> bool:
+    sample = "".join(strip_data_uri(text.strip())[0][:256].split())
+    return len(sample) >= 16 and re.fullmatch(r"[A-Za-z0-9+/=_-]+", sample) is not None
+
+
+def encode_base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def load_image_bytes(data: bytes, what: str) -> ImageInfo:
+    """Check that ``data`` is a whole PNG/JPEG/WebP image; ``what`` names it in errors."""
+    info = sniff(data)
+    if info is None:
+        raise InputImageError(
+            f"{what} is {describe_bytes(data)} ({len(data)} bytes); "
+            "only PNG, JPEG and WebP images are accepted."
+        )
+    if not is_complete(data, info):
+        raise InputImageError(f"{what} is a truncated {info.format.upper()} file ({len(data)} bytes).")
+    return info
+

@@ -1,0 +1,300 @@
+"""Typed requests for /sdapi/v1/txt2img and /sdapi/v1/img2img.
+
+Field names, types and meaning are A1111 1.10.1's (see request-fields.md). Defaults are
+this plugin's: where A1111's API default surprises (50 steps, the inpainting trio) we
+use what its UI uses; ``None`` means "not sent, the server decides". Bounds and
+defaults here are also what the tool YAML shows (scripts/gen_tools.py reads them).
+
+Inputs arrive from workflows as numbers or numeric strings, and JSON fields as text:
+the validators accept both and fail with messages that name the field.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+from webui.errors import InvalidParameter
+
+MAX_PIXELS = 4096
+MAX_SEED = 2**32 - 1
+MAX_PROMPT_CHARS = 65536
+
+
+def _parse_json(value: Any, kind: type, example: str) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+            ) from None
+    if value is not None and not isinstance(value, kind):
+        noun = "object" if kind is dict else "array"
+        raise ValueError(
+            f"must be a JSON {noun} such as {example}, got a JSON {type(value).__name__}"
+        )
+    return value
+
+
+def _json_object(example: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: _parse_json(value, dict, example))
+
+
+def _json_array(example: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: _parse_json(value, list, example))
+
+
+def _name_list(value: Any) -> Any:
+    """Styles: a list, a JSON array, or names separated by commas or new lines."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return _parse_json(text, list, '["Style A", "Style B"]')
+        names = [part.strip() for part in text.replace("\n", ",").split(",")]
+        return [name for name in names if name] or None
+    return value
+
+
+def _multiple_of_8(value: int) -> int:
+    if value % 8:
+        lower, upper = value - value % 8, value - value % 8 + 8
+        raise ValueError(
+            f"must be a multiple of 8 (A1111 would silently shrink {value} to {lower}); "
+            f"use {lower} or {upper}"
+        )
+    return value
+
+
+def _seed(value: int) -> int:
+    if value < -1:
+        raise ValueError("must be -1 (a random seed) or a whole number from 0 to 4294967295")
+    return value
+
+
+def _choice(enum: type[IntEnum]) -> BeforeValidator:
+    """Accept an enum member's name, its number, or its UI label in any case."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if text.lstrip("-").isdigit():
+                return int(text)
+            key = "_".join(text.lower().replace("(", " ").replace(")", " ").replace("-", " ").split())
+            if key in enum.__members__:
+                return enum.__members__[key]
+            names = ", ".join(enum.__members__)
+            raise ValueError(f"must be one of {names} (or 0–{len(enum) - 1}), got {value!r}")
+        return value
+
+    return BeforeValidator(parse)
+
+
+class ResizeMode(IntEnum):
+    just_resize = 0
+    crop_and_resize = 1
+    resize_and_fill = 2
+    just_resize_latent_upscale = 3
+
+
+class InpaintingFill(IntEnum):
+    fill = 0
+    original = 1
+    latent_noise = 2
+    latent_nothing = 3
+
+
+class MaskInvert(IntEnum):
+    inpaint_masked = 0
+    inpaint_not_masked = 1
+
+
+Pixels = Annotated[int, Field(ge=64, le=MAX_PIXELS), AfterValidator(_multiple_of_8)]
+HiresPixels = Annotated[int, Field(ge=0, le=2 * MAX_PIXELS), AfterValidator(_multiple_of_8)]
+Seed = Annotated[int, Field(ge=-1, le=MAX_SEED), AfterValidator(_seed)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+# Far beyond any real prompt (A1111 encodes 75 tokens per chunk); keeps echoes bounded.
+Prompt = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
+JsonObject = Annotated[dict[str, Any], _json_object('{"CLIP_stop_at_last_layers": 2}')]
+ScriptArgs = Annotated[list[Any], _json_array("[1, true, \"text\"]")]
+Styles = Annotated[list[str], BeforeValidator(_name_list)]
+
+_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
+
+
+class GenerationRequest(BaseModel):
+    """Fields txt2img and img2img share."""
+
+    model_config = _CONFIG
+
+    prompt: Prompt = ""
+    negative_prompt: Prompt = ""
+    styles: Styles | None = None
+    seed: Seed = Field(-1, description="-1 = random")
+    subseed: Seed | None = Field(None, description="-1 = random")
+    subseed_strength: Fraction | None = None
+    seed_resize_from_h: int | None = Field(None, ge=-1, le=2 * MAX_PIXELS)
+    seed_resize_from_w: int | None = Field(None, ge=-1, le=2 * MAX_PIXELS)
+    sampler_name: str | None = None
+    scheduler: str | None = None
+    batch_size: int = Field(1, ge=1, le=16)
+    n_iter: int = Field(1, ge=1, le=100)
+    steps: int = Field(20, ge=1, le=150)
+    cfg_scale: float = Field(7.0, ge=0, le=30)
+    width: Pixels = 512
+    height: Pixels = 512
+    restore_faces: bool | None = None
+    tiling: bool | None = None
+    do_not_save_samples: bool | None = None
+    do_not_save_grid: bool | None = None
+    eta: float | None = Field(None, ge=0, le=1)
+    denoising_strength: Fraction | None = None
+    s_min_uncond: float | None = Field(None, ge=0, le=100)
+    s_churn: float | None = Field(None, ge=0, le=100)
+    s_tmax: float | None = Field(None, ge=0)
+    s_tmin: float | None = Field(None, ge=0)
+    s_noise: float | None = Field(None, ge=0, le=2)
+    override_settings: JsonObject | None = None
+    override_settings_restore_afterwards: bool | None = None
+    refiner_checkpoint: str | None = None
+    refiner_switch_at: Fraction | None = None
+    disable_extra_networks: bool | None = None
+    firstpass_image: str | None = None
+    comments: JsonObject | None = None
+    force_task_id: str | None = None
+    sampler_index: str | None = None
+    script_name: str | None = None
+    script_args: ScriptArgs | None = None
+    send_images: bool | None = None
+    save_images: bool | None = None
+    alwayson_scripts: JsonObject | None = None
+    infotext: str | None = None
+
+
+class Txt2ImgRequest(GenerationRequest):
+    """POST /sdapi/v1/txt2img."""
+
+    enable_hr: bool | None = None
+    firstphase_width: int | None = Field(None, ge=0, le=MAX_PIXELS)
+    firstphase_height: int | None = Field(None, ge=0, le=MAX_PIXELS)
+    hr_scale: float | None = Field(None, ge=1, le=8)
+    hr_upscaler: str | None = None
+    hr_second_pass_steps: int | None = Field(None, ge=0, le=150)
+    hr_resize_x: HiresPixels | None = None
+    hr_resize_y: HiresPixels | None = None
+    hr_checkpoint_name: str | None = None
+    hr_sampler_name: str | None = None
+    hr_scheduler: str | None = None
+    hr_prompt: Prompt | None = None
+    hr_negative_prompt: Prompt | None = None
+
+
+class Img2ImgRequest(GenerationRequest):
+    """POST /sdapi/v1/img2img. Width/height unset = the init image's size."""
+
+    width: Pixels | None = None
+    height: Pixels | None = None
+    init_images: list[str] | None = None
+    resize_mode: Annotated[ResizeMode, _choice(ResizeMode)] | None = None
+    denoising_strength: Fraction = 0.75
+    image_cfg_scale: float | None = Field(None, ge=0, le=30)
+    mask: str | None = None
+    mask_blur_x: int | None = Field(None, ge=0, le=64)
+    mask_blur_y: int | None = Field(None, ge=0, le=64)
+    mask_blur: int | None = Field(None, ge=0, le=64)
+    mask_round: bool | None = None
+    # A1111's UI defaults, not its API's (0 "fill", true "only masked", padding 0).
+    inpainting_fill: Annotated[InpaintingFill, _choice(InpaintingFill)] = InpaintingFill.original
+    inpaint_full_res: bool = False
+    inpaint_full_res_padding: int = Field(32, ge=0, le=256)
+    inpainting_mask_invert: Annotated[MaskInvert, _choice(MaskInvert)] | None = None
+    initial_noise_multiplier: float | None = Field(None, ge=0, le=1.5)
+    latent_mask: str | None = None
+    include_init_images: bool | None = None
+
+
+class GenerationOptions(BaseModel):
+    """Inputs of the tools that are not A1111 request fields, and where they go."""
+
+    model_config = _CONFIG
+
+    # override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models.
+    checkpoint: str | None = None
+    # override_settings.sd_vae (A1111, reForge, SD.Next) or forge_additional_modules (Forge).
+    vae: str | None = None
+    # override_settings.CLIP_stop_at_last_layers (A1111 family) or clip_skip (SD.Next).
+    clip_skip: int | None = Field(None, ge=1, le=12)
+    # Seconds to wait for the server; unset = the provider's timeout.
+    timeout: float | None = Field(None, ge=1, le=86400)
+    # Merged into the request last; keys A1111 does not know pass through unchecked.
+    extra_payload: JsonObject | None = None
+
+
+_MESSAGES = {
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "dict_type": "must be a JSON object",
+    "extra_forbidden": "is not a parameter of this tool",
+    "enum": "is not one of the allowed values",
+}
+
+
+def _describe_error(error: dict[str, Any], model: type[BaseModel]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    name = ".".join(loc)
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    if kind == "value_error":
+        text = str(ctx.get("error", error["msg"]))
+    elif kind in ("greater_than_equal", "greater_than"):
+        text = f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in ("less_than_equal", "less_than"):
+        text = f"must be at most {ctx.get('le', ctx.get('lt'))}"
+    elif kind == "string_too_long":
+        text = f"is too long ({len(error.get('input', ''))} characters; at most {ctx.get('max_length')})"
+    else:
+        text = _MESSAGES.get(kind, error["msg"])
+    field = model.model_fields.get(loc[0]) if loc else None
+    if field is not None and field.description and kind != "value_error":
+        text += f" ({field.description})"
+    value = error.get("input")
+    shown = "" if isinstance(value, (dict, list)) or kind == "extra_forbidden" else f" = {value!r}"
+    if len(shown) > 83:
+        shown = shown[:80] + "…"
+    return f"{name}{shown}: {text}"
+
+
+def parse_model[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
+    """Validate tool inputs into ``model``; raise InvalidParameter naming every bad field."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        problems = [_describe_error(item, model) for item in error.errors(include_url=False)]
+        raise InvalidParameter("Invalid parameter: " + "; ".join(problems) + ".") from None
+
+
+def request_fields(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)

@@ -1,0 +1,120 @@
+"""Check every name in a request against the server's lists and make it canonical.
+
+Only lists a request actually names are fetched. Sampler and scheduler are adapted
+to the flavour: A1111 ≤1.8 wants "DPM++ 2M Karras", 1.9+ wants "DPM++ 2M" plus
+scheduler "Karras" (1.9 answers 404 to the combined name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webui.catalog import Catalog
+from webui.errors import InvalidParameter
+from webui.flavour import Family, Flavour
+from webui.models import GenerationOptions, GenerationRequest
+from webui.names import Choice, resolve
+
+# Scheduler labels of A1111 1.9, which has the field but no /schedulers list.
+A1111_19_SCHEDULERS = ("Automatic", "Uniform", "Karras", "Exponential", "Polyexponential", "SGM Uniform")
+SAME_AS_FIRST_PASS = {"use same sampler", "use same scheduler", "use same checkpoint", ""}
+AUTOMATIC = "Automatic"
+
+
+def _is_same(value: str | None) -> bool:
+    return value is None or value.strip().lower() in SAME_AS_FIRST_PASS
+
+
+class NameResolver:
+    def __init__(self, catalog: Catalog, flavour: Flavour) -> None:
+        self.catalog = catalog
+        self.flavour = flavour
+
+    def checkpoint(self, name: str, field: str = "checkpoint") -> str:
+        return resolve(field, name, self.catalog.checkpoints()).value
+
+    def _scheduler_choices(self) -> list[Choice]:
+        listed = self.catalog.schedulers(self.flavour)
+        if listed is not None:
+            return listed
+        return [Choice(label, spellings=(label.lower().replace(" ", "_"),)) for label in A1111_19_SCHEDULERS]
+
+    def _split_legacy(self, sampler: str, samplers: list[Choice]) -> tuple[str, str | None]:
+        """'DPM++ 2M Karras' -> ('DPM++ 2M', 'Karras') when the first part is a sampler."""
+        for choice in self._scheduler_choices():
+            for name in choice.names():
+                suffix = " " + name
+                if sampler.lower().endswith(suffix.lower()):
+                    head = sampler[: -len(suffix)]
+                    if any(head.casefold() == n.casefold() for s in samplers for n in s.names()):
+                        return head, choice.value
+        return sampler, None
+
+    def sampler_and_scheduler(self, sampler: str | None, scheduler: str | None, field: str) -> tuple[str | None, str | None]:
+        """Canonical (sampler, scheduler) for this flavour; ``field`` prefixes messages."""
+        if sampler is None and scheduler is None:
+            return None, None
+        samplers = self.catalog.samplers()
+        if self.flavour.combined_sampler_names:
+            if sampler is None:
+                raise InvalidParameter(
+                    f"{field}scheduler needs {field}sampler_name on this server ({self.flavour.label}): "
+                    "it names samplers with their schedule, e.g. 'DPM++ 2M Karras'."
+                )
+            if scheduler and scheduler.strip().lower() != AUTOMATIC.lower():
+                sampler = f"{sampler.strip()} {scheduler.strip()}"
+            return resolve(f"{field}sampler", sampler, samplers).value, None
+        if scheduler is not None and self.flavour.family is Family.SDNEXT:
+            if scheduler.strip().lower() != AUTOMATIC.lower():
+                raise InvalidParameter(
+                    f"SD.Next has no per-request {field}scheduler; leave it empty and pick the "
+                    "sampler's schedule in SD.Next's settings."
+                )
+            scheduler = None
+        known = sampler is not None and any(
+            sampler.strip().casefold() == n.casefold() for s in samplers for n in s.names()
+        )
+        if sampler is not None and not known and self.flavour.scheduler_field:
+            sampler, implied = self._split_legacy(sampler.strip(), samplers)
+            scheduler = scheduler if scheduler is not None else implied
+        resolved_sampler = resolve(f"{field}sampler", sampler, samplers).value if sampler else None
+        resolved_scheduler = None
+        if scheduler is not None:
+            resolved_scheduler = resolve(f"{field}scheduler", scheduler, self._scheduler_choices()).value
+        return resolved_sampler, resolved_scheduler
+
+    def upscaler(self, name: str) -> str:
+        return resolve("hr_upscaler", name, self.catalog.upscalers()).value
+
+    def vae(self, name: str) -> str:
+        return resolve("VAE", name, self.catalog.vaes(self.flavour)).value
+
+    def apply(self, request: GenerationRequest, options: GenerationOptions) -> tuple[GenerationRequest, GenerationOptions]:
+        """Copies of request and options with every given name checked and canonical."""
+        update: dict[str, Any] = {}
+        option_update: dict[str, Any] = {}
+        if options.checkpoint:
+            option_update["checkpoint"] = self.checkpoint(options.checkpoint)
+        if options.vae:
+            option_update["vae"] = self.vae(options.vae)
+        settings = dict(request.override_settings or {})
+        if isinstance(settings.get("sd_model_checkpoint"), str):
+            settings["sd_model_checkpoint"] = self.checkpoint(
+                settings["sd_model_checkpoint"], "override_settings.sd_model_checkpoint"
+            )
+            update["override_settings"] = settings
+        for field in ("refiner_checkpoint", "hr_checkpoint_name"):
+            value = getattr(request, field, None)
+            if value is not None and not _is_same(value) and value.strip().lower() != "none":
+                update[field] = self.checkpoint(value, field)
+        sampler, scheduler = self.sampler_and_scheduler(request.sampler_name, request.scheduler, "")
+        update["sampler_name"], update["scheduler"] = sampler, scheduler
+        if hasattr(request, "hr_sampler_name"):
+            hr_sampler = None if _is_same(request.hr_sampler_name) else request.hr_sampler_name
+            hr_scheduler = None if _is_same(request.hr_scheduler) else request.hr_scheduler
+            if hr_scheduler is not None and hr_sampler is None and self.flavour.combined_sampler_names:
+                hr_sampler = sampler
+            update["hr_sampler_name"], update["hr_scheduler"] = self.sampler_and_scheduler(hr_sampler, hr_scheduler, "hr_")
+            if request.hr_upscaler:
+                update["hr_upscaler"] = self.upscaler(request.hr_upscaler)
+        return request.model_copy(update=update), options.model_copy(update=option_update)
