@@ -69,7 +69,10 @@ def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str
         text = f"Generated {len(generated)} {noun} ({size}) in {generation.seconds:.1f} s"
         if result.seeds:
             text += ", seed " + ", ".join(str(seed) for seed in result.seeds)
-        details = [f"model {result.model}" if result.model else "", f"sampler {result.sampler}" if result.sampler else ""]
+        details = [
+            f"model {result.model}" if result.model else "",
+            f"sampler {result.sampler}" if result.sampler else "",
+        ]
         if result.scheduler:
             details.append(f"schedule {result.scheduler}")
         text += "; " + ", ".join(d for d in details if d) if any(details) else ""

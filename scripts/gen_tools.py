@@ -1,7 +1,7 @@
 """Write tools/<tool>.yaml from spec/ (texts, order) and webui/models.py (types, bounds, defaults).
 
-    python scripts/gen_tools.py          # rewrite the tool YAML files
-    python scripts/gen_tools.py --check  # exit 1 if any is out of date
+python scripts/gen_tools.py          # rewrite the tool YAML files
+python scripts/gen_tools.py --check  # exit 1 if any is out of date
 """
 
 from __future__ import annotations

@@ -82,14 +82,14 @@ class ServerConfig:
         """Normalise and check the settings a user typed (raises InvalidParameter)."""
         raw = (base_url or "").strip()
         if not raw:
-            raise InvalidParameter("The base URL is empty: enter the WebUI address, e.g. http://host.docker.internal:7860.")
+            raise InvalidParameter(
+                "The base URL is empty: enter the WebUI address, e.g. http://host.docker.internal:7860."
+            )
         if "://" not in raw:
             raw = "http://" + raw
         parts = urlsplit(raw)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameter(
-                f"The base URL must look like http://host:port (got {redact_url(raw)})."
-            )
+            raise InvalidParameter(f"The base URL must look like http://host:port (got {redact_url(raw)}).")
         # Credentials written into the URL move to the auth fields and out of the URL,
         # so that the URL can be shown in messages.
         if parts.username and not username:
@@ -131,9 +131,7 @@ class ServerConfig:
 
     def fingerprint(self) -> str:
         """A cache key that changes with any setting; it reveals nothing about them."""
-        raw = "\0".join(
-            [self.base_url, self.username, self.password, self.api_key, str(self.verify_ssl)]
-        )
+        raw = "\0".join([self.base_url, self.username, self.password, self.api_key, str(self.verify_ssl)])
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def auth_headers(self) -> dict[str, str]:
@@ -208,8 +206,7 @@ def _unreachable(config: ServerConfig, reason: str) -> ServerUnreachable:
         "http://host.docker.internal:7860 (Docker Desktop) or the machine's LAN IP address, "
         "and start the WebUI with --listen so that it accepts connections from other hosts."
         if config.is_local_host
-        else " Check that the WebUI is running with --api and --listen, and that no firewall "
-        "blocks the port."
+        else " Check that the WebUI is running with --api and --listen, and that no firewall blocks the port."
     )
     return ServerUnreachable(f"Could not reach the WebUI at {config.base_url}: {reason}.{advice}")
 
@@ -247,8 +244,7 @@ def _read_body(response: requests.Response, deadline: float, max_bytes: int, tim
         body += chunk
         if len(body) > max_bytes:
             raise InvalidResponse(
-                f"The server's answer is larger than {max_bytes // (1024 * 1024)} MiB; "
-                "ask for fewer or smaller images."
+                f"The server's answer is larger than {max_bytes // (1024 * 1024)} MiB; ask for fewer or smaller images."
             )
         if time.monotonic() > deadline:
             raise GenerationTimeout(f"The server did not finish sending its answer within {timeout:g} s.")
@@ -302,9 +298,7 @@ class Transport:
                 allow_redirects=True,
             )
         except requests.exceptions.ConnectTimeout:
-            raise _unreachable(
-                self.config, f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s"
-            ) from None
+            raise _unreachable(self.config, f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s") from None
         except requests.exceptions.ReadTimeout:
             raise GenerationTimeout(self._timeout_message(timeout)) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.TooManyRedirects) as error:
@@ -316,13 +310,9 @@ class Transport:
         except requests.exceptions.ConnectionError as error:
             if isinstance(_root_cause(error), (TimeoutError, socket.timeout)) or "timed out" in str(error):
                 raise GenerationTimeout(self._timeout_message(timeout)) from None
-            raise _unreachable(
-                self.config, "the connection dropped while the answer was being read"
-            ) from None
+            raise _unreachable(self.config, "the connection dropped while the answer was being read") from None
         except requests.exceptions.RequestException:
-            raise _unreachable(
-                self.config, "the connection dropped while the answer was being read"
-            ) from None
+            raise _unreachable(self.config, "the connection dropped while the answer was being read") from None
         finally:
             response.close()
         content_type = response.headers.get("content-type", "")
@@ -364,7 +354,9 @@ class Transport:
             raise error_from_response(reply.status, reply.body, reply.text, action)
         if reply.body is None and "json" not in reply.content_type:
             snippet = " ".join(reply.text.split())[:160]
-            kind = "an HTML page" if "<html" in reply.text.lower() or "html" in reply.content_type else "a non-JSON body"
+            kind = (
+                "an HTML page" if "<html" in reply.text.lower() or "html" in reply.content_type else "a non-JSON body"
+            )
             raise InvalidResponse(
                 f"The server answered {kind} instead of JSON while trying to {action}"
                 f" ({snippet!r}). The base URL does not point at an A1111-compatible API: "

@@ -156,10 +156,8 @@ def load_image_bytes(data: bytes, what: str) -> ImageInfo:
     info = sniff(data)
     if info is None:
         raise InputImageError(
-            f"{what} is {describe_bytes(data)} ({len(data)} bytes); "
-            "only PNG, JPEG and WebP images are accepted."
+            f"{what} is {describe_bytes(data)} ({len(data)} bytes); only PNG, JPEG and WebP images are accepted."
         )
     if not is_complete(data, info):
         raise InputImageError(f"{what} is a truncated {info.format.upper()} file ({len(data)} bytes).")
     return info
-

@@ -39,14 +39,10 @@ def _parse_json(value: Any, kind: type, example: str) -> Any:
         try:
             value = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ValueError(
-                f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-            ) from None
+            raise ValueError(f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     if value is not None and not isinstance(value, kind):
         noun = "object" if kind is dict else "array"
-        raise ValueError(
-            f"must be a JSON {noun} such as {example}, got a JSON {type(value).__name__}"
-        )
+        raise ValueError(f"must be a JSON {noun} such as {example}, got a JSON {type(value).__name__}")
     return value
 
 
@@ -73,8 +69,7 @@ def _multiple_of_8(value: int) -> int:
     if value % 8:
         lower, upper = value - value % 8, value - value % 8 + 8
         raise ValueError(
-            f"must be a multiple of 8 (A1111 would silently shrink {value} to {lower}); "
-            f"use {lower} or {upper}"
+            f"must be a multiple of 8 (A1111 would silently shrink {value} to {lower}); use {lower} or {upper}"
         )
     return value
 
@@ -131,7 +126,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 # Far beyond any real prompt (A1111 encodes 75 tokens per chunk); keeps echoes bounded.
 Prompt = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
 JsonObject = Annotated[dict[str, Any], _json_object('{"CLIP_stop_at_last_layers": 2}')]
-ScriptArgs = Annotated[list[Any], _json_array("[1, true, \"text\"]")]
+ScriptArgs = Annotated[list[Any], _json_array('[1, true, "text"]')]
 Styles = Annotated[list[str], BeforeValidator(_name_list)]
 
 _CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)

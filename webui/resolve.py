@@ -50,7 +50,9 @@ class NameResolver:
                         return head, choice.value
         return sampler, None
 
-    def sampler_and_scheduler(self, sampler: str | None, scheduler: str | None, field: str) -> tuple[str | None, str | None]:
+    def sampler_and_scheduler(
+        self, sampler: str | None, scheduler: str | None, field: str
+    ) -> tuple[str | None, str | None]:
         """Canonical (sampler, scheduler) for this flavour; ``field`` prefixes messages."""
         if sampler is None and scheduler is None:
             return None, None
@@ -89,7 +91,9 @@ class NameResolver:
     def vae(self, name: str) -> str:
         return resolve("VAE", name, self.catalog.vaes(self.flavour)).value
 
-    def apply(self, request: GenerationRequest, options: GenerationOptions) -> tuple[GenerationRequest, GenerationOptions]:
+    def apply(
+        self, request: GenerationRequest, options: GenerationOptions
+    ) -> tuple[GenerationRequest, GenerationOptions]:
         """Copies of request and options with every given name checked and canonical."""
         update: dict[str, Any] = {}
         option_update: dict[str, Any] = {}
@@ -114,7 +118,9 @@ class NameResolver:
             hr_scheduler = None if _is_same(request.hr_scheduler) else request.hr_scheduler
             if hr_scheduler is not None and hr_sampler is None and self.flavour.combined_sampler_names:
                 hr_sampler = sampler
-            update["hr_sampler_name"], update["hr_scheduler"] = self.sampler_and_scheduler(hr_sampler, hr_scheduler, "hr_")
+            update["hr_sampler_name"], update["hr_scheduler"] = self.sampler_and_scheduler(
+                hr_sampler, hr_scheduler, "hr_"
+            )
             if request.hr_upscaler:
                 update["hr_upscaler"] = self.upscaler(request.hr_upscaler)
         return request.model_copy(update=update), options.model_copy(update=option_update)

@@ -1,0 +1,250 @@
+"""Drive the plugin the way Dify's plugin daemon does: spawn `python -m main` and speak stdio.
+
+The daemon starts ``<venv>/bin/python -m main`` in the plugin directory with
+INSTALL_METHOD=local, waits for the first heartbeat, writes one JSON request per line
+on stdin and reads JSON objects separated by blank lines from stdout (dify-plugin.md §4).
+It refuses stdout lines over 5 MiB, so this driver records the longest line it saw.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+DAEMON_LINE_LIMIT = 5 * 1024 * 1024
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class File:
+    filename: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass
+class Result:
+    """Everything one session produced before its `end`."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    stream: list[Any] = field(default_factory=list)  # raw `stream` payloads (validate, options)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m["message"]["text"] for m in self.of_type("text")]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.texts)
+
+    @property
+    def json(self) -> list[Any]:
+        return [m["message"]["json_object"] for m in self.of_type("json")]
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return {m["message"]["variable_name"]: m["message"]["variable_value"] for m in self.of_type("variable")}
+
+    @property
+    def files(self) -> list[File]:
+        """Blobs reassembled from their 8 KiB chunks, checked against total_length."""
+        chunks: dict[str, list[tuple[int, bytes]]] = {}
+        files: list[File] = []
+        for message in self.of_type("blob_chunk"):
+            chunk = message["message"]
+            chunks.setdefault(chunk["id"], []).append((chunk["sequence"], base64.b64decode(chunk["blob"])))
+            if chunk["end"]:
+                data = b"".join(piece for _, piece in sorted(chunks.pop(chunk["id"])))
+                assert len(data) == chunk["total_length"], "blob chunks do not add up to total_length"
+                meta = message.get("meta") or {}
+                files.append(File(meta.get("filename", ""), meta.get("mime_type", ""), data))
+        return files
+
+    @property
+    def error_message(self) -> str:
+        return (self.error or {}).get("message", "")
+
+    @property
+    def error_type(self) -> str:
+        return (self.error or {}).get("error_type", "")
+
+
+class PluginProcess:
+    """One running plugin; safe to use from several threads at once."""
+
+    def __init__(
+        self, plugin_dir: Path = ROOT, python: str = sys.executable, env: dict[str, str] | None = None
+    ) -> None:
+        self.plugin_dir = Path(plugin_dir)
+        self.python = python
+        self.env = {**os.environ, **(env or {}), "INSTALL_METHOD": "local"}
+        self.env.pop("PYTHONPATH", None)
+        self.logs: list[dict[str, Any]] = []
+        self.stdout_lines: list[str] = []
+        self.longest_line = 0
+        self.heartbeats = 0
+        self.startup_seconds: float | None = None
+        self._sessions: dict[str, queue.Queue[dict[str, Any]]] = {}
+        self._ready = threading.Event()
+        self._write_lock = threading.Lock()
+        self._stderr: list[str] = []
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> PluginProcess:
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "main"],
+            cwd=self.plugin_dir,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise RuntimeError(f"plugin sent no heartbeat within {timeout} s; stderr:\n{self.stderr}")
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._stderr)
+
+    @property
+    def output(self) -> str:
+        """Everything the plugin wrote on stdout and stderr (for secret checks)."""
+        return "\n".join(self.stdout_lines) + "\n" + self.stderr
+
+    def _read_stderr(self) -> None:
+        assert self.proc and self.proc.stderr
+        for raw in self.proc.stderr:
+            self._stderr.append(raw.decode("utf-8", "replace"))
+
+    def _read_stdout(self) -> None:
+        assert self.proc and self.proc.stdout
+        for raw in self.proc.stdout:
+            self.longest_line = max(self.longest_line, len(raw))
+            line = raw.decode("utf-8", "replace").strip()
+            if not line:
+                continue
+            self.stdout_lines.append(line)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            event = message.get("event")
+            if event == "heartbeat":
+                self.heartbeats += 1
+                self._ready.set()
+            elif event == "session":
+                box = self._sessions.get(message.get("session_id", ""))
+                if box is not None:
+                    box.put(message["data"])
+            elif event == "log":
+                self.logs.append(message["data"])
+
+    def request(self, data: dict[str, Any], timeout: float = 120.0) -> Result:
+        """Send one request and collect its session until `end`."""
+        assert self.proc and self.proc.stdin, "start() the plugin first"
+        session_id = uuid.uuid4().hex
+        box: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._sessions[session_id] = box
+        envelope = {
+            "session_id": session_id,
+            "event": "request",
+            "conversation_id": None,
+            "message_id": None,
+            "app_id": None,
+            "endpoint_id": None,
+            "context": {},
+            "data": {"user_id": "test-user", **data},
+        }
+        with self._write_lock:
+            self.proc.stdin.write((json.dumps(envelope) + "\n").encode())
+            self.proc.stdin.flush()
+        result = Result()
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"session {data.get('action')} did not end within {timeout} s")
+                item = box.get(timeout=remaining)
+                if item["type"] == "end":
+                    return result
+                if item["type"] == "error":
+                    result.error = item["data"]
+                elif item["type"] == "stream":
+                    result.stream.append(item["data"])
+                    if isinstance(item["data"], dict) and "type" in item["data"]:
+                        result.messages.append(item["data"])
+        except queue.Empty:
+            raise TimeoutError(f"session {data.get('action')} did not end within {timeout} s") from None
+        finally:
+            self._sessions.pop(session_id, None)
+
+    def invoke(
+        self, tool: str, parameters: dict[str, Any], credentials: dict[str, Any], timeout: float = 120.0
+    ) -> Result:
+        return self.request(
+            {
+                "type": "tool",
+                "action": "invoke_tool",
+                "provider": "sdwebui",
+                "tool": tool,
+                "credentials": credentials,
+                "credential_type": "api-key",
+                "tool_parameters": parameters,
+            },
+            timeout,
+        )
+
+    def validate(self, credentials: dict[str, Any], timeout: float = 60.0) -> Result:
+        return self.request(
+            {"type": "tool", "action": "validate_tool_credentials", "provider": "sdwebui", "credentials": credentials},
+            timeout,
+        )
+
+    def fetch_options(self, tool: str, parameter: str, credentials: dict[str, Any], timeout: float = 60.0) -> Result:
+        return self.request(
+            {
+                "type": "dynamic_parameter",
+                "action": "fetch_parameter_options",
+                "provider": "sdwebui",
+                "provider_action": tool,
+                "parameter": parameter,
+                "credentials": credentials,
+                "credential_type": "api-key",
+            },
+            timeout,
+        )

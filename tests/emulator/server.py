@@ -1,0 +1,481 @@
+"""An HTTP server on 127.0.0.1 that answers like an A1111-compatible WebUI.
+
+    with Emulator("a1111", auth={"tester": "secret"}) as server:
+        requests.get(server.url + "/sdapi/v1/sd-models", auth=("tester", "secret"))
+
+It validates and rejects like the real servers (422/401/404/405/500 bodies in each
+flavour's shape), falls back silently where they do, serializes generations through
+a FIFO lock, reports /progress, returns real images, and records every request so
+tests can assert what the plugin sent. ``faults`` makes a route misbehave.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+from tests.emulator import pictures
+from tests.emulator.engine import Engine, HTTPError, ServerError
+from tests.emulator.flavours import Flavour, capture, make_flavour
+from tests.emulator.validation import validate_body
+
+# Routes added by extensions with app.get/app.post: never behind --api-auth.
+EXTENSION_ROUTES = {"/sdapi/v1/loras", "/sdapi/v1/refresh-loras"}
+OPEN_ROUTES = {"/openapi.json", "/docs", "/redoc", "/internal/ping"}
+FAULTS = (
+    "hang",  # accept the connection, never answer
+    "close",  # close the connection without an answer
+    "close_mid_body",  # send headers and half the body, then close
+    "html_200",  # an HTML page with status 200
+    "no_images",  # JSON 200 without "images"
+    "bad_base64",  # images: ["%%%"]
+    "truncated_base64",  # images with a cut-off base64 string
+    "not_an_image",  # images: [base64 of a text]
+    "empty_images",  # images: [] (interrupted job)
+    "oom",  # 500 OutOfMemoryError like A1111 on a CUDA OOM
+    "huge_image",  # one image of about 31 MiB
+)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any  # parsed JSON, or the raw bytes when it is not JSON
+    at: float = field(default_factory=time.monotonic)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _dispatch(self) -> None:
+        self.server.emulator.handle(self)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _dispatch
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Reply(Exception):
+    def __init__(
+        self, status: int, body: Any, content_type: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status)
+        self.status, self.body, self.content_type, self.headers = status, body, content_type, headers or {}
+
+
+class Emulator:
+    def __init__(
+        self,
+        flavour: str = "a1111",
+        *,
+        auth: dict[str, str] | None = None,
+        generation_delay: float = 0.0,
+    ) -> None:
+        self.flavour_name = flavour
+        self.flavour: Flavour = make_flavour(flavour)
+        self.engine = Engine(self.flavour, generation_delay=generation_delay)
+        self.auth = auth
+        self.requests: list[Recorded] = []
+        self.faults: dict[str, str] = {}
+        self.extensions: set[str] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _Server(self)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"emulator-{flavour}", daemon=True)
+        self._routes: dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Any]] = self._route_table()
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Emulator:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget recorded requests and faults; back to a freshly started server."""
+        with self._lock:
+            self.requests.clear()
+        self.faults.clear()
+        self.extensions.clear()
+        self.engine = Engine(self.flavour)
+
+    # --- what tests look at ------------------------------------------------------------
+
+    def calls(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
+        with self._lock:
+            return [
+                r for r in self.requests if (method is None or r.method == method) and (path is None or r.path == path)
+            ]
+
+    def last(self, path: str) -> Recorded:
+        found = self.calls(path=path)
+        assert found, f"no request to {path}; got {[r.path for r in self.requests]}"
+        return found[-1]
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    def handle(self, handler: _Handler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            parsed: Any = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        with self._lock:
+            self.requests.append(
+                Recorded(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers), parsed)
+            )
+        fault = self.faults.get(parts.path)
+        if fault in ("hang", "close", "close_mid_body"):
+            self._misbehave(handler, fault)
+            return
+        try:
+            status, body, content_type, headers = self._respond(handler, parts.path, parts.query, raw, fault)
+        except _Reply as reply:
+            status, body, content_type, headers = reply.status, reply.body, reply.content_type, reply.headers
+        self._send(handler, status, body, content_type, headers)
+
+    def _misbehave(self, handler: _Handler, fault: str) -> None:
+        if fault == "hang":
+            self._stopping.wait(3600)
+        elif fault == "close_mid_body":
+            body = json.dumps({"images": ["A" * 50_000], "info": "{}"}).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body[: len(body) // 2])
+            handler.wfile.flush()
+        handler.close_connection = True
+        with contextlib.suppress(OSError):
+            handler.connection.shutdown(2)
+
+    def _send(self, handler: _Handler, status: int, body: Any, content_type: str, headers: dict[str, str]) -> None:
+        data = (
+            body
+            if isinstance(body, bytes)
+            else json.dumps(body).encode()
+            if content_type == "application/json"
+            else str(body).encode()
+        )
+        extra = dict(headers)
+        if self.flavour.gzip and "gzip" in handler.headers.get("Accept-Encoding", "") and len(data) >= 2048:
+            data = gzip.compress(data, compresslevel=1)
+            extra["Content-Encoding"] = "gzip"
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(data)))
+            handler.send_header("Server", "uvicorn")
+            for key, value in extra.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _protected(self, path: str) -> bool:
+        if not self.auth or path in OPEN_ROUTES or path in EXTENSION_ROUTES or path in self.flavour.unauthenticated:
+            return False
+        return path.startswith("/sdapi/v1/") and not path.startswith("/sdapi/v1/controlnet")
+
+    def _check_auth(self, handler: _Handler) -> None:
+        header = handler.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic" or not token:
+            raise HTTPError(401, "Not authenticated")
+        try:
+            user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            raise HTTPError(401, "Invalid authentication credentials") from None
+        if self.auth.get(user) != password:
+            raise HTTPError(
+                401, "Unauthorized" if self.flavour.errors == "sdnext" else "Incorrect username or password"
+            )
+
+    def _respond(
+        self, handler: _Handler, path: str, query_string: str, raw: bytes, fault: str | None
+    ) -> tuple[int, Any, str, dict[str, str]]:
+        route = self._routes.get((handler.command, path))
+        if route is None:
+            if any(p == path for _, p in self._routes):
+                return 405, {"detail": "Method Not Allowed"}, "application/json", {}
+            return 404, {"detail": "Not Found"}, "application/json", {}
+        try:
+            if self._protected(path):
+                self._check_auth(handler)
+            if fault:
+                return self._faulty(fault, path)
+            body: Any = None
+            if handler.command == "POST":
+                body = self._json_body(raw)
+            return 200, route(body, parse_qs(query_string)), "application/json", {}
+        except (HTTPError, ServerError) as error:
+            return self._error(error)
+
+    def _json_body(self, raw: bytes) -> Any:
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as error:
+            if self.flavour.pydantic2:
+                detail = [
+                    {
+                        "type": "json_invalid",
+                        "loc": ["body", error.pos],
+                        "msg": "JSON decode error",
+                        "input": {},
+                        "ctx": {"error": error.msg},
+                    }
+                ]
+            else:
+                ctx = {
+                    "msg": error.msg,
+                    "doc": error.doc,
+                    "pos": error.pos,
+                    "lineno": error.lineno,
+                    "colno": error.colno,
+                }
+                detail = [{"loc": ["body", error.pos], "msg": str(error), "type": "value_error.jsondecode", "ctx": ctx}]
+            raise _Reply(422, {"detail": detail}) from None
+
+    def _error(self, error: HTTPError | ServerError) -> tuple[int, Any, str, dict[str, str]]:
+        style = self.flavour.errors
+        if isinstance(error, HTTPError):
+            headers = {"WWW-Authenticate": "Basic"} if error.status == 401 and style != "a1111" else {}
+            if style == "forge":
+                return error.status, {"detail": error.detail}, "application/json", headers
+            body: dict[str, Any] = {"error": "HTTPException", "detail": error.detail, "body": "", "errors": ""}
+            if style == "sdnext":
+                body = {
+                    "error": "HTTPException",
+                    "code": error.status,
+                    "detail": error.detail,
+                    "body": "",
+                    "errors": f"{error.status}: {error.detail}",
+                }
+            return error.status, body, "application/json", headers
+        if style == "forge":
+            return 500, b"Internal Server Error", "text/plain; charset=utf-8", {}
+        if style == "sdnext":
+            if error.error_class == "TypeError":
+                return 500, error.message, "application/json", {}
+            return (
+                500,
+                {"error": error.error_class, "code": 500, "detail": "", "body": "", "errors": error.message},
+                "application/json",
+                {},
+            )
+        return (
+            500,
+            {"error": error.error_class, "detail": "", "body": "", "errors": error.message},
+            "application/json",
+            {},
+        )
+
+    def _faulty(self, fault: str, path: str) -> tuple[int, Any, str, dict[str, str]]:
+        one = pictures.encode(pictures.render(64, 64, 1), "png", "fault")
+        bodies: dict[str, Any] = {
+            "no_images": {"parameters": {}, "info": "{}"},
+            "bad_base64": {"images": ["%%%not base64%%%"], "info": "{}"},
+            "truncated_base64": {"images": [one[: len(one) // 2]], "info": "{}"},
+            "not_an_image": {"images": [base64.b64encode(b"this is plain text, not an image").decode()], "info": "{}"},
+            "empty_images": {"images": [], "parameters": {}, "info": json.dumps({"all_seeds": [], "infotexts": []})},
+        }
+        if fault == "html_200":
+            return (
+                200,
+                b"<!DOCTYPE html><html><head><title>Login</title></head><body>Sign in</body></html>",
+                "text/html; charset=utf-8",
+                {},
+            )
+        if fault == "oom":
+            return self._error(
+                ServerError(
+                    "OutOfMemoryError",
+                    "CUDA out of memory. Tried to allocate 9.00 GiB (GPU 0; 11.99 GiB total capacity; 6.20 GiB already allocated)",
+                )
+            )
+        if fault == "huge_image":
+            big = pictures.encode(pictures.render(3300, 3300, 1, noise=True), "png", None)
+            return (
+                200,
+                {"images": [big], "parameters": {}, "info": json.dumps({"all_seeds": [1], "infotexts": ["huge"]})},
+                "application/json",
+                {},
+            )
+        if fault in bodies:
+            return 200, bodies[fault], "application/json", {}
+        raise ValueError(f"unknown fault {fault!r} for {path}; known: {FAULTS}")
+
+    # --- routes -----------------------------------------------------------------------
+
+    def _route_table(self) -> dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Any]]:
+        f = self.flavour
+        lists: dict[str, Callable[[], Any]] = {
+            "/sdapi/v1/sd-models": lambda: self.engine.checkpoints,
+            "/sdapi/v1/samplers": lambda: f.samplers,
+            "/sdapi/v1/upscalers": lambda: capture("get_upscalers"),
+            "/sdapi/v1/loras": lambda: self.engine.loras,
+            "/sdapi/v1/prompt-styles": lambda: self.engine.styles,
+            "/sdapi/v1/embeddings": lambda: self.engine.embeddings,
+            "/sdapi/v1/options": lambda: self.engine.options,
+            "/sdapi/v1/cmd-flags": lambda: capture("get_cmd_flags"),
+            "/sdapi/v1/progress": lambda: self.engine.progress.report(),
+            "/sdapi/v1/memory": lambda: capture("get_memory"),
+            "/sdapi/v1/scripts": lambda: capture("get_scripts"),
+            "/sdapi/v1/script-info": lambda: capture("get_script_info"),
+            "/sdapi/v1/extensions": lambda: capture("get_extensions"),
+            "/sdapi/v1/face-restorers": lambda: capture("get_face_restorers"),
+            "/sdapi/v1/realesrgan-models": lambda: capture("get_realesrgan_models"),
+            "/sdapi/v1/hypernetworks": lambda: capture("get_hypernetworks"),
+            f.vae_route: lambda: self.engine.vaes,
+        }
+        if f.family != "sdnext":
+            lists["/sdapi/v1/latent-upscale-modes"] = lambda: capture("get_latent_upscale_modes")
+        if f.schedulers is not None:
+            lists["/sdapi/v1/schedulers"] = lambda: f.schedulers
+        if f.openapi is not None:
+            lists["/openapi.json"] = lambda: f.openapi
+        if f.version_route:
+            lists["/sdapi/v1/version"] = lambda: {
+                "app": "sd.next",
+                "updated": f.version,
+                "commit": "431bcc36",
+                "branch": "master",
+            }
+        routes: dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Any]] = {
+            ("GET", path): (lambda body, query, get=get: get()) for path, get in lists.items()
+        }
+        routes[("GET", "/internal/ping")] = lambda body, query: {}
+        for page in ("/docs", "/redoc"):
+            routes[("GET", page)] = lambda body, query, page=page: self._page(page)
+        routes[("POST", "/sdapi/v1/txt2img")] = lambda body, query: self._txt2img(body)
+        routes[("POST", "/sdapi/v1/img2img")] = lambda body, query: self._img2img(body)
+        routes[("POST", "/sdapi/v1/options")] = lambda body, query: self._set_options(body)
+        routes[("POST", "/sdapi/v1/png-info")] = lambda body, query: self._png_info(body)
+        routes[("POST", "/sdapi/v1/extra-single-image")] = lambda body, query: self._extra_single(body)
+        routes[("POST", "/sdapi/v1/interrupt")] = lambda body, query: self._flag("interrupted", {})
+        routes[("POST", "/sdapi/v1/skip")] = lambda body, query: self._flag("skipped", None)
+        for name in ("refresh-checkpoints", "refresh-loras", "refresh-vae", "refresh-embeddings"):
+            routes[("POST", f"/sdapi/v1/{name}")] = lambda body, query: None
+        for name in ("unload-checkpoint", "reload-checkpoint"):
+            routes[("POST", f"/sdapi/v1/{name}")] = lambda body, query: {}
+        routes[("POST", "/sdapi/v1/server-stop")] = lambda body, query: "Stopping."
+        return routes
+
+    def _validated(self, body: Any, img2img: bool) -> dict[str, Any]:
+        fields = self.flavour.img2img_fields if img2img else self.flavour.txt2img_fields
+        request, errors = validate_body(body, fields, self.flavour.pydantic2)
+        if errors:
+            raise _Reply(422, {"detail": errors})
+        assert request is not None
+        return request
+
+    def _txt2img(self, body: Any) -> Any:
+        request = self._validated(body, img2img=False)
+        self.engine.check_scripts(request, img2img=False)
+        return self.engine.generate(request, img2img=False)
+
+    def _decode_image(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            host = urlsplit(value).hostname or ""
+            if host in ("localhost", "127.0.0.1", "::1") or host.startswith(("10.", "192.168.", "172.")):
+                raise HTTPError(500, "Request to local resource not allowed")  # err_img2img_url_init_image.json
+            raise HTTPError(500, "Invalid image url")
+        try:
+            return pictures.decode(str(value))
+        except ValueError:
+            raise HTTPError(500, "Invalid encoded image") from None
+
+    def _img2img(self, body: Any) -> Any:
+        request = self._validated(body, img2img=True)
+        if request.get("init_images") is None:
+            raise HTTPError(404, "Init image not found")  # err_img2img_no_init_images.json
+        self.engine.check_scripts(request, img2img=True)
+        images = [self._decode_image(item) for item in request["init_images"]]
+        mask = self._decode_image(request["mask"]) if request.get("mask") else None
+        if not images:
+            raise ServerError(
+                "RuntimeError",
+                "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [0]",
+            )  # err_img2img_empty_init_images.json
+        return self.engine.generate(request, img2img=True, init_images=images, mask=mask)
+
+    def _set_options(self, body: Any) -> Any:
+        for key, value in (body or {}).items():
+            if key not in self.engine.options:
+                raise ServerError("KeyError", f"'{key}'")
+            if key == "sd_model_checkpoint" and self.engine.checkpoint_by_alias(str(value)) is None:
+                raise ServerError("RuntimeError", f"model {value!r} not found")
+            self.engine.options[key] = value
+            self.engine.config_keys.add(key)
+        return None
+
+    def _png_info(self, body: Any) -> Any:
+        encoded = (body or {}).get("image") or ""
+        if not encoded:
+            raise HTTPError(500, "Invalid encoded image")  # png_info_empty.json
+        image = self._decode_image(encoded)
+        return {"info": image.info.get("parameters", ""), "items": {}, "parameters": {}}
+
+    def _extra_single(self, body: Any) -> Any:
+        body = body or {}
+        image = self._decode_image(body.get("image") or "")
+        upscaler = body.get("upscaler_1", "None")
+        if upscaler not in [u["name"] for u in capture("get_upscalers")]:
+            raise ServerError("AssertionError", f"could not find upscaler named {upscaler}")
+        scale = float(body.get("upscaling_resize", 2))
+        result = image.resize((int(image.width * scale), int(image.height * scale)))
+        info = f"Postprocess upscale by: {scale}, Postprocess upscaler: {upscaler}"
+        return {"html_info": f"<p>{info}</p>", "image": pictures.encode(result, "png", None)}
+
+    def _page(self, page: str) -> Any:
+        html = capture("auth_docs_no_auth" if page == "/docs" else "auth_redoc_no_auth")
+        raise _Reply(200, html.encode(), "text/html; charset=utf-8")
+
+    def _flag(self, name: str, answer: Any) -> Any:
+        if self.engine.progress.job_count:
+            setattr(self.engine.progress, name, True)
+        return answer

@@ -1,0 +1,93 @@
+"""The payload builder per flavour: pure, offline, one rule per test."""
+
+import pytest
+
+from webui.flavour import Family, Flavour
+from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest, parse_model
+from webui.payload import build_payload, fill_img2img_size, round_to_8, split_extra
+
+A1111 = Flavour(Family.A1111, "1.10+")
+A1111_18 = Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)
+FORGE = Flavour(Family.FORGE)
+REFORGE = Flavour(Family.REFORGE)
+SDNEXT = Flavour(Family.SDNEXT, scheduler_field=False, schedulers_route=False)
+
+
+def body(flavour, options=None, passthrough=None, **fields):
+    request = parse_model(Txt2ImgRequest, fields)
+    return build_payload(request, GenerationOptions(**(options or {})), flavour, passthrough)
+
+
+def test_only_given_fields_and_plugin_defaults_are_sent():
+    assert body(A1111, prompt="a cat") == {
+        "prompt": "a cat",
+        "negative_prompt": "",
+        "seed": -1,
+        "batch_size": 1,
+        "n_iter": 1,
+        "steps": 20,
+        "cfg_scale": 7.0,
+        "width": 512,
+        "height": 512,
+    }
+
+
+def test_checkpoint_goes_per_request_through_override_settings():
+    sent = body(A1111, {"checkpoint": "sd15.safetensors [abc]"}, override_settings={"eta_noise_seed_delta": 31337})
+    assert sent["override_settings"] == {"eta_noise_seed_delta": 31337, "sd_model_checkpoint": "sd15.safetensors [abc]"}
+    assert "override_settings_restore_afterwards" not in sent  # A1111's default (true) applies
+
+
+def test_vae_and_clip_skip_follow_the_flavour():
+    assert body(A1111, {"vae": "vae.pt", "clip_skip": 2})["override_settings"] == {
+        "sd_vae": "vae.pt",
+        "CLIP_stop_at_last_layers": 2,
+    }
+    assert body(FORGE, {"vae": "/m/ae.safetensors"})["override_settings"] == {
+        "forge_additional_modules": ["/m/ae.safetensors"]
+    }
+    sdnext = body(SDNEXT, {"clip_skip": 2})
+    assert sdnext["clip_skip"] == 2 and "override_settings" not in sdnext
+
+
+def test_old_a1111_gets_no_scheduler_fields():
+    sent = body(A1111_18, sampler_name="DPM++ 2M Karras", scheduler="Karras", hr_scheduler="Karras")
+    assert "scheduler" not in sent and "hr_scheduler" not in sent
+    assert body(A1111, sampler_name="DPM++ 2M", scheduler="Karras")["scheduler"] == "Karras"
+
+
+def test_hires_fix_always_sends_denoising_strength():
+    assert body(A1111, enable_hr=True)["denoising_strength"] == 0.7
+    assert body(A1111, enable_hr=True, denoising_strength=0.4)["denoising_strength"] == 0.4
+    assert "denoising_strength" not in body(A1111, enable_hr=False)
+
+
+@pytest.mark.parametrize("flavour", [FORGE, REFORGE])
+def test_forge_family_hires_cfg_follows_cfg_scale(flavour):
+    assert body(flavour, enable_hr=True, cfg_scale=5.5)["hr_cfg"] == 5.5
+    assert body(flavour, passthrough={"hr_cfg": 2.0}, enable_hr=True, cfg_scale=5.5)["hr_cfg"] == 2.0
+    assert "hr_cfg" not in body(A1111, enable_hr=True)
+
+
+def test_forge_hires_needs_additional_modules():
+    assert body(FORGE, enable_hr=True)["hr_additional_modules"] == ["Use same choices"]
+    assert "hr_additional_modules" not in body(REFORGE, enable_hr=True)
+    assert "hr_additional_modules" not in body(FORGE, enable_hr=False)
+
+
+def test_passthrough_is_merged_last():
+    sent = body(FORGE, passthrough={"distilled_cfg_scale": 3.5, "steps": 8}, steps=20)
+    assert sent["distilled_cfg_scale"] == 3.5 and sent["steps"] == 8
+
+
+def test_split_extra_separates_known_fields():
+    assert split_extra(Txt2ImgRequest, {"eta": 0.3, "hr_force": True}) == ({"eta": 0.3}, {"hr_force": True})
+
+
+def test_img2img_size_defaults_to_the_init_image_rounded_to_8():
+    assert round_to_8(1023) == 1024 and round_to_8(1020) == 1024 and round_to_8(1019) == 1016 and round_to_8(10) == 64
+    request = parse_model(Img2ImgRequest, {})
+    filled = fill_img2img_size(request, (1023, 677))
+    assert (filled.width, filled.height) == (1024, 680)
+    given = fill_img2img_size(parse_model(Img2ImgRequest, {"width": 512}), (1023, 677))
+    assert (given.width, given.height) == (512, 680)

@@ -1,0 +1,135 @@
+"""The tool YAML, the parameter texts and the request models stay in step.
+
+Where a new A1111 field goes: add it to webui/models.py (type, bounds, default); to make
+it a typed tool parameter, add its texts to spec/parameters.yaml and its name to the
+tool's list in spec/tools.yaml, then run `python scripts/gen_tools.py`. This file fails
+until all three agree, and proves that every A1111 1.10.1 field is reachable.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+import typing
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.emulator.flavours import capture
+from webui.flavour import Family, Flavour
+from webui.inputs import parse_inputs
+from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
+from webui.payload import build_payload
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = {"txt2img": Txt2ImgRequest, "img2img": Img2ImgRequest}
+SCHEMAS = {"txt2img": "StableDiffusionProcessingTxt2Img", "img2img": "StableDiffusionProcessingImg2Img"}
+
+# Tool parameters that are not A1111 request fields, and where each one goes.
+PLUGIN_ONLY = {
+    "checkpoint": "override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models",
+    "vae": "override_settings.sd_vae (Forge: forge_additional_modules)",
+    "clip_skip": "override_settings.CLIP_stop_at_last_layers (SD.Next: clip_skip)",
+    "timeout": "how long the client waits",
+    "extra_payload": "merged into the request last",
+    "init_image": "init_images[0], from a Dify file",
+    "init_images": "init_images, from Dify files",
+    "init_image_url": "init_images[0], from a URL or base64 text",
+    "mask": "mask, from a Dify file",
+    "mask_url": "mask, from a URL or base64 text",
+}
+FILE_INPUTS = {"init_image", "init_images", "mask", "init_image_url", "mask_url"}
+
+
+def tool_yaml(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "tools" / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def generated_tools() -> list[str]:
+    spec = yaml.safe_load((ROOT / "spec/tools.yaml").read_text(encoding="utf-8"))
+    return [name for name in spec if name in MODELS]
+
+
+def base_type(annotation: Any) -> Any:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def test_generated_yaml_is_current():
+    command = [sys.executable, "scripts/gen_tools.py", "--check"]
+    result = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_plugin_only_options_are_documented():
+    assert set(GenerationOptions.model_fields) <= set(PLUGIN_ONLY)
+
+
+@pytest.mark.parametrize("tool", generated_tools())
+def test_every_yaml_parameter_maps_to_the_model(tool):
+    model = MODELS[tool]
+    for param in tool_yaml(tool)["parameters"]:
+        name = param["name"]
+        if name in FILE_INPUTS:
+            continue
+        field = model.model_fields.get(name) or GenerationOptions.model_fields.get(name)
+        assert field is not None, f"{tool}.{name} is neither a request field nor a documented plugin-only input"
+        kind = base_type(field.annotation)
+        expected = (
+            "select"
+            if isinstance(kind, type) and issubclass(kind, IntEnum)
+            else "boolean"
+            if kind is bool
+            else "number"
+            if kind in (int, float)
+            else "string"
+        )
+        assert param["type"] == expected, f"{tool}.{name}: YAML type {param['type']}, model {kind}"
+        if param["type"] == "number":
+            default = field.default
+            assert param.get("default") == default, f"{tool}.{name}: YAML default differs from the model"
+        if param["type"] == "select":
+            assert [o["value"] for o in param["options"]] == [m.name for m in kind]
+
+
+@pytest.mark.parametrize("tool", generated_tools())
+def test_workflow_facing_rules(tool):
+    for param in tool_yaml(tool)["parameters"]:
+        assert param["form"] == "llm", f"{param['name']} must be bindable from a workflow variable"
+        if param["type"] in ("file", "files"):
+            assert not param["required"], f"{param['name']}: agents cannot pass files"
+        for key in ("label", "human_description"):
+            assert {"en_US", "ja_JP"} <= set(param[key]), f"{param['name']}.{key} needs en_US and ja_JP"
+        if param["type"] not in ("file", "files"):
+            assert param.get("llm_description"), f"{param['name']} needs an llm_description"
+
+
+def _sample(kind: dict[str, Any]) -> Any:
+    return {"integer": 2, "number": 0.5, "boolean": True, "string": "x", "object": {"k": 1}, "array": ["x"]}[
+        kind.get("type", "string")
+    ]
+
+
+@pytest.mark.parametrize("tool", generated_tools())
+def test_every_a1111_1_10_1_field_is_reachable(tool):
+    """Each field of the captured A1111 schema is a typed parameter or goes through extra_payload."""
+    model = MODELS[tool]
+    props = capture("openapi")["components"]["schemas"][SCHEMAS[tool]]["properties"]
+    assert set(props) == set(model.model_fields), "the request model must carry every A1111 1.10.1 field"
+    typed = {param["name"] for param in tool_yaml(tool)["parameters"]}
+    for name, prop in props.items():
+        if name in typed:
+            continue
+        value = _sample(prop)
+        if name in ("width", "height"):
+            value = 64
+        request, options, passthrough = parse_inputs(model, {"extra_payload": {name: value}})
+        payload = build_payload(request, options, Flavour(Family.A1111, "1.10+"), passthrough)
+        assert name in payload, f"{tool}: {name} is not reachable through extra_payload"
