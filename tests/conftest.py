@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +18,40 @@ AUTH = {"tester": "s3cr3t-pass"}
 
 
 @pytest.fixture(scope="session")
-def plugin() -> Iterator[PluginProcess]:
+def source_plugin() -> Iterator[PluginProcess]:
     """The plugin from the source tree, spawned like the daemon does."""
     with PluginProcess(ROOT) as process:
         yield process
+
+
+@pytest.fixture
+def plugin(source_plugin: PluginProcess) -> PluginProcess:
+    return source_plugin
+
+
+@pytest.fixture(scope="session")
+def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The .difypkg built by scripts/package.py, unzipped like the daemon unpacks it."""
+    dist = tmp_path_factory.mktemp("dist")
+    command = [sys.executable, "scripts/package.py", "--output-dir", str(dist)]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    [target] = dist.glob("*.difypkg")
+    unpacked = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(target) as archive:
+        archive.extractall(unpacked)
+    return unpacked
+
+
+@pytest.fixture(scope="session")
+def packaged_plugin(package_dir: Path) -> Iterator[PluginProcess]:
+    """The plugin started from the unpacked package instead of the source tree."""
+    with PluginProcess(package_dir) as process:
+        yield process
+
+
+def source_and_package(request: pytest.FixtureRequest) -> PluginProcess:
+    """For fixtures parametrized over ("source", "package"): the matching plugin process."""
+    return request.getfixturevalue("source_plugin" if request.param == "source" else "packaged_plugin")
 
 
 _EMULATORS: dict[tuple[str, bool], Emulator] = {}

@@ -5,8 +5,14 @@ import time
 
 import pytest
 
-from tests.conftest import AUTH, creds
+from tests.conftest import AUTH, creds, source_and_package
 from tests.emulator import Emulator
+
+
+@pytest.fixture(params=["source", "package"], scope="module")
+def plugin(request):
+    """Each test runs against the source tree and against the unpacked .difypkg."""
+    return source_and_package(request)
 
 
 def closed_port() -> int:

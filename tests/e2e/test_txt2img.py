@@ -9,8 +9,14 @@ import time
 import pytest
 from PIL import Image
 
-from tests.conftest import creds
+from tests.conftest import creds, source_and_package
 from tests.daemon import DAEMON_LINE_LIMIT
+
+
+@pytest.fixture(params=["source", "package"], scope="module")
+def plugin(request):
+    """Each test runs against the source tree and against the unpacked .difypkg."""
+    return source_and_package(request)
 
 
 def pixels(data: bytes) -> tuple[str, tuple[int, int]]:

@@ -1,0 +1,313 @@
+"""Build dist/<name>-<version>.difypkg the way `dify plugin package` does, refusing what Dify refuses.
+
+    python scripts/package.py [--output-dir dist] [--check]
+
+The package is a plain zip (Deflate, sorted paths, no directory entries) of every file
+not matched by .difyignore (gitignore syntax; .gitignore only when .difyignore is
+missing). Before writing it, the manifest, the provider and tool declarations and the
+assets are checked with the daemon's rules (dify-plugin.md §6) and loaded with the
+SDK's own models; any problem names the file and the field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pathspec
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_UNCOMPRESSED = 50 * 1024 * 1024
+VERSION = re.compile(r"^\d{1,4}(\.\d{1,4}){2}(-\w{1,16})?$")
+PLUGIN_NAME = re.compile(r"^[a-z0-9_-]{1,128}$")
+AUTHOR = re.compile(r"^[a-z0-9_-]{1,64}$")
+IDENTITY = re.compile(r"^[a-zA-Z0-9_-]+$")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+TAGS = {
+    "search", "image", "videos", "weather", "finance", "design", "travel", "social", "news", "medical",
+    "productivity", "education", "business", "entertainment", "utilities", "agent", "rag", "other", "trigger",
+}  # fmt: skip
+I18N_KEYS = {"en_US", "zh_Hans", "pt_BR", "ja_JP"}
+PARAMETER_TYPES = {
+    "string", "number", "boolean", "select", "secret-input", "file", "files", "model-selector", "app-selector",
+    "checkbox", "any", "object", "array", "dynamic-select", "date", "date-range",
+}  # fmt: skip
+FORMS = {"schema", "form", "llm"}
+CREDENTIAL_TYPES = {"secret-input", "text-input", "select", "boolean", "model-selector", "app-selector", "array[tools]"}
+SCOPED_TYPES = {"app-selector", "model-selector", "any"}
+PYTHON_RUNNER = "3.12"
+
+
+class PackageError(Exception):
+    pass
+
+
+class Checker:
+    """Collects every problem instead of stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[str] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def load(self, relative: str) -> Any:
+        path = self.root / relative
+        if not path.is_file():
+            self.fail(relative, "file not found")
+            return None
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            self.fail(relative, f"invalid YAML: {error}")
+            return None
+
+    def i18n(self, where: str, value: Any, required: bool = True) -> None:
+        if value is None and not required:
+            return
+        if not isinstance(value, dict) or not value.get("en_US"):
+            self.fail(where, "needs an en_US text")
+            return
+        for key, text in value.items():
+            if key not in I18N_KEYS:
+                self.fail(where, f"language {key!r} is not one of {sorted(I18N_KEYS)} (Dify drops it)")
+            elif not isinstance(text, str) or len(text) >= 1024:
+                self.fail(f"{where}.{key}", "must be text shorter than 1024 characters")
+
+    def asset(self, where: str, name: Any) -> None:
+        if not name:
+            self.fail(where, "no icon given")
+        elif not (self.root / "_assets" / str(name)).is_file():
+            self.fail(where, f"icon {name!r} is not in _assets/")
+
+    def manifest(self) -> dict[str, Any]:
+        data = self.load("manifest.yaml") or {}
+        for key in (
+            "version",
+            "type",
+            "author",
+            "name",
+            "label",
+            "description",
+            "icon",
+            "resource",
+            "plugins",
+            "meta",
+            "created_at",
+        ):
+            if key not in data:
+                self.fail("manifest.yaml", f"missing required field {key!r}")
+        if data.get("type") != "plugin":
+            self.fail("manifest.yaml: type", "must be 'plugin'")
+        if not VERSION.match(str(data.get("version", ""))):
+            self.fail("manifest.yaml: version", f"{data.get('version')!r} does not match {VERSION.pattern}")
+        if not PLUGIN_NAME.match(str(data.get("name", ""))):
+            self.fail("manifest.yaml: name", f"{data.get('name')!r} does not match {PLUGIN_NAME.pattern}")
+        if not AUTHOR.match(str(data.get("author", ""))):
+            self.fail(
+                "manifest.yaml: author", f"{data.get('author')!r} does not match {AUTHOR.pattern} (lower case only)"
+            )
+        self.i18n("manifest.yaml: label", data.get("label"))
+        self.i18n("manifest.yaml: description", data.get("description"))
+        self.asset("manifest.yaml: icon", data.get("icon"))
+        if data.get("icon_dark"):
+            self.asset("manifest.yaml: icon_dark", data["icon_dark"])
+        memory = (data.get("resource") or {}).get("memory")
+        if not isinstance(memory, int) or isinstance(memory, bool) or memory <= 0:
+            self.fail("manifest.yaml: resource.memory", "must be a positive number of bytes")
+        if not RFC3339.match(str(data.get("created_at", ""))):
+            self.fail("manifest.yaml: created_at", f"{data.get('created_at')!r} is not an RFC 3339 time")
+        for tag in data.get("tags") or []:
+            if tag not in TAGS:
+                self.fail("manifest.yaml: tags", f"{tag!r} is not one of {sorted(TAGS)}")
+        if data.get("repo") and not re.match(r"^https?://", str(data["repo"])):
+            self.fail("manifest.yaml: repo", "must be a URL")
+        if data.get("privacy") and not (self.root / str(data["privacy"])).is_file():
+            self.fail("manifest.yaml: privacy", f"{data['privacy']} not found")
+        meta = data.get("meta") or {}
+        if not VERSION.match(str(meta.get("version", ""))):
+            self.fail("manifest.yaml: meta.version", f"{meta.get('version')!r} does not match {VERSION.pattern}")
+        arch = meta.get("arch") or []
+        if not arch or not set(arch) <= {"amd64", "arm64"}:
+            self.fail("manifest.yaml: meta.arch", "must list amd64 and/or arm64")
+        runner = meta.get("runner") or {}
+        if runner.get("language") != "python":
+            self.fail("manifest.yaml: meta.runner.language", "must be 'python'")
+        if str(runner.get("version")) != PYTHON_RUNNER:
+            self.fail("manifest.yaml: meta.runner.version", f"must be {PYTHON_RUNNER!r} (dify-plugin ≥ 0.8 needs it)")
+        entrypoint = str(runner.get("entrypoint", ""))
+        if entrypoint != "main" or not (self.root / "main.py").is_file():
+            self.fail("manifest.yaml: meta.runner.entrypoint", "must be 'main', with main.py at the top level")
+        plugins = data.get("plugins") or {}
+        other = [kind for kind in ("models", "agent_strategies", "datasources", "triggers") if plugins.get(kind)]
+        if not plugins.get("tools") or other:
+            self.fail("manifest.yaml: plugins", "a tool plugin declares tools (and optionally endpoints) only")
+        if not (self.root / "README.md").is_file():
+            self.fail("README.md", "missing (Dify shows it as the plugin's page)")
+        return data
+
+    def provider(self, relative: str) -> None:
+        data = self.load(relative) or {}
+        identity = data.get("identity") or {}
+        if not IDENTITY.match(str(identity.get("name", ""))):
+            self.fail(f"{relative}: identity.name", f"must match {IDENTITY.pattern}")
+        self.i18n(f"{relative}: identity.label", identity.get("label"))
+        self.i18n(f"{relative}: identity.description", identity.get("description"))
+        self.asset(f"{relative}: identity.icon", identity.get("icon"))
+        for tag in identity.get("tags") or []:
+            if tag not in TAGS - {"agent", "trigger"}:
+                self.fail(f"{relative}: identity.tags", f"{tag!r} is not a tool tag")
+        for name, credential in (data.get("credentials_for_provider") or {}).items():
+            where = f"{relative}: credentials_for_provider.{name}"
+            if credential.get("type") not in CREDENTIAL_TYPES:
+                self.fail(where, f"type {credential.get('type')!r} is not one of {sorted(CREDENTIAL_TYPES)}")
+            self.i18n(f"{where}.label", credential.get("label"))
+            for key in ("help", "placeholder"):
+                self.i18n(f"{where}.{key}", credential.get(key), required=False)
+        self.python_source(relative, data, "ToolProvider")
+        for tool in data.get("tools") or []:
+            self.tool(str(tool))
+
+    def tool(self, relative: str) -> None:
+        data = self.load(relative) or {}
+        identity = data.get("identity") or {}
+        if not IDENTITY.match(str(identity.get("name", ""))):
+            self.fail(f"{relative}: identity.name", f"must match {IDENTITY.pattern}")
+        self.i18n(f"{relative}: identity.label", identity.get("label"))
+        description = data.get("description") or {}
+        self.i18n(f"{relative}: description.human", description.get("human"))
+        if not description.get("llm"):
+            self.fail(f"{relative}: description.llm", "is required")
+        for index, param in enumerate(data.get("parameters") or []):
+            where = f"{relative}: parameters[{index}] ({param.get('name')})"
+            kind = param.get("type")
+            if kind not in PARAMETER_TYPES:
+                self.fail(where, f"type {kind!r} is not one of {sorted(PARAMETER_TYPES)}")
+            if param.get("form") not in FORMS:
+                self.fail(where, f"form {param.get('form')!r} is not one of {sorted(FORMS)}")
+            if "scope" in param and kind not in SCOPED_TYPES:
+                self.fail(where, "scope is only allowed on app-selector, model-selector and any")
+            if param.get("multiple") and kind not in ("select", "dynamic-select"):
+                self.fail(where, "multiple is only valid on select and dynamic-select")
+            if kind in ("file", "files") and param.get("required"):
+                self.fail(where, "file parameters must not be required (agents cannot pass files)")
+            self.i18n(f"{where}.label", param.get("label"))
+            self.i18n(f"{where}.human_description", param.get("human_description"))
+        self.python_source(relative, data, "Tool")
+
+    def python_source(self, relative: str, data: dict[str, Any], base: str) -> None:
+        source = ((data.get("extra") or {}).get("python") or {}).get("source")
+        path = self.root / str(source or "")
+        if not source or not path.is_file():
+            self.fail(f"{relative}: extra.python.source", f"{source!r} not found")
+            return
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        classes = [
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.ClassDef)
+            and any(getattr(b, "id", getattr(b, "attr", "")) == base for b in node.bases)
+        ]
+        if len(classes) != 1:
+            self.fail(str(source), f"must define exactly one {base} subclass (the SDK's loader rule), found {classes}")
+
+    def with_sdk(self) -> None:
+        """Load the declarations with the SDK's own models, as the plugin does when it starts.
+
+        Runs in a child process: importing dify_plugin monkey-patches the interpreter (gevent).
+        """
+        code = (
+            "import yaml\n"
+            "from dify_plugin.core.entities.plugin.setup import PluginConfiguration\n"
+            "from dify_plugin.entities.tool import ToolProviderConfiguration\n"
+            "manifest = PluginConfiguration(**yaml.safe_load(open('manifest.yaml', encoding='utf-8')))\n"
+            "for provider in manifest.plugins.tools:\n"
+            "    ToolProviderConfiguration(**yaml.safe_load(open(provider, encoding='utf-8')))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=self.root, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
+            self.fail("SDK", f"the plugin would not start with these declarations: {last}")
+
+
+def ignore_spec(root: Path) -> pathspec.PathSpec:
+    for name in (".difyignore", ".gitignore"):
+        path = root / name
+        if path.is_file():
+            return pathspec.GitIgnoreSpec.from_lines(path.read_text(encoding="utf-8").splitlines())
+    return pathspec.GitIgnoreSpec.from_lines([])
+
+
+def package_files(root: Path) -> list[str]:
+    spec = ignore_spec(root)
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and not relative.startswith(".git/") and not spec.match_file(relative):
+            files.append(relative)
+    return files
+
+
+def check(root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+    checker = Checker(root)
+    manifest = checker.manifest()
+    for provider in (manifest.get("plugins") or {}).get("tools") or []:
+        checker.provider(str(provider))
+    checker.with_sdk()
+    files = package_files(root)
+    size = sum((root / name).stat().st_size for name in files)
+    if size > MAX_UNCOMPRESSED:
+        checker.fail("package", f"{size / 2**20:.1f} MiB uncompressed, over Dify's 50 MiB limit")
+    for needed in ("manifest.yaml", "main.py", "requirements.txt", "README.md"):
+        if needed not in files:
+            checker.fail(needed, "excluded by .difyignore but the package needs it")
+    if checker.problems:
+        raise PackageError("\n".join(checker.problems))
+    return manifest, files
+
+
+def build(root: Path = ROOT, output_dir: Path | None = None) -> Path:
+    manifest, files = check(root)
+    output_dir = output_dir or root / "dist"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    target = output_dir / f"{manifest['name']}-{manifest['version']}.difypkg"
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in files:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, (root / name).read_bytes())
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", type=Path, default=None, help="where to write the .difypkg (default: dist/)")
+    parser.add_argument("--check", action="store_true", help="only run the checks")
+    args = parser.parse_args()
+    try:
+        if args.check:
+            _, files = check(ROOT)
+            print(f"ok: {len(files)} files would be packaged")
+            return 0
+        target = build(ROOT, args.output_dir)
+    except PackageError as error:
+        print(f"cannot package the plugin:\n{error}", file=sys.stderr)
+        return 1
+    size = target.stat().st_size
+    print(f"built {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} ({size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""scripts/package.py builds what the daemon accepts and refuses, by name, what it would refuse."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.package import PackageError, check, package_files
+from tests.daemon import ROOT
+
+PLUGIN_FILES = ["manifest.yaml", "main.py", "requirements.txt", "README.md", "PRIVACY.md", ".difyignore"]
+
+
+def test_package_holds_the_plugin_and_nothing_else(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "scripts/package.py", "--output-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    target = tmp_path / f"{manifest['name']}-{manifest['version']}.difypkg"
+    assert f"built {target}" in result.stdout
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+        assert archive.testzip() is None
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in archive.infolist())
+    assert names == sorted(names) and not any(name.endswith("/") for name in names)
+    for needed in [*PLUGIN_FILES, "provider/sdwebui.yaml", "tools/txt2img.yaml", "webui/client.py", "_assets/icon.svg"]:
+        assert needed in names
+    for prefix in ("tests/", "scripts/", "spec/", "bench/", ".venv/", ".git/", "dist/"):
+        assert not any(name.startswith(prefix) for name in names), prefix
+    assert not any("__pycache__" in name for name in names)
+    assert sum(archive.getinfo(name).file_size for name in names) < 50 * 1024 * 1024
+
+
+@pytest.fixture
+def plugin_copy(tmp_path) -> Path:
+    """A copy of the files that get packaged, to break one at a time."""
+    for name in package_files(ROOT):
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return tmp_path
+
+
+def edit_yaml(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.update(name="SDWebUI"), "manifest.yaml: name: 'SDWebUI' does not match"),
+        (
+            lambda m: m.update(author="Me"),
+            "manifest.yaml: author: 'Me' does not match ^[a-z0-9_-]{1,64}$ (lower case only)",
+        ),
+        (lambda m: m.update(version="1.0"), "manifest.yaml: version: '1.0' does not match"),
+        (lambda m: m.update(tags=["images"]), "manifest.yaml: tags: 'images' is not one of"),
+        (lambda m: m.update(icon="missing.png"), "manifest.yaml: icon: icon 'missing.png' is not in _assets/"),
+        (lambda m: m.update(created_at="yesterday"), "manifest.yaml: created_at: 'yesterday' is not an RFC 3339 time"),
+        (lambda m: m.pop("resource"), "manifest.yaml: missing required field 'resource'"),
+        (lambda m: m["meta"]["runner"].update(version="3.11"), "manifest.yaml: meta.runner.version: must be '3.12'"),
+        (
+            lambda m: m["meta"]["runner"].update(entrypoint="app"),
+            "manifest.yaml: meta.runner.entrypoint: must be 'main'",
+        ),
+        (lambda m: m["meta"].update(arch=["x86"]), "manifest.yaml: meta.arch"),
+        (lambda m: m["label"].update(fr_FR="x"), "language 'fr_FR' is not one of"),
+    ],
+)
+def test_bad_manifest_fields_are_named(plugin_copy, change, message):
+    edit_yaml(plugin_copy / "manifest.yaml", change)
+    with pytest.raises(PackageError) as raised:
+        check(plugin_copy)
+    assert message in str(raised.value)
+
+
+def test_bad_tool_declarations_are_named(plugin_copy):
+    def break_tool(tool):
+        tool["parameters"][0]["type"] = "text"
+        tool["parameters"][1]["form"] = "ui"
+        tool["description"].pop("llm")
+
+    edit_yaml(plugin_copy / "tools/txt2img.yaml", break_tool)
+    with pytest.raises(PackageError) as raised:
+        check(plugin_copy)
+    message = str(raised.value)
+    assert "tools/txt2img.yaml: parameters[0] (prompt): type 'text' is not one of" in message
+    assert "tools/txt2img.yaml: parameters[1] (negative_prompt): form 'ui' is not one of" in message
+    assert "tools/txt2img.yaml: description.llm: is required" in message
+    assert "SDK: the plugin would not start" in message
+
+
+def test_two_tool_classes_in_one_file_are_refused(plugin_copy):
+    source = plugin_copy / "tools/txt2img.py"
+    source.write_text(source.read_text() + "\n\nclass Another(Tool):\n    pass\n")
+    with pytest.raises(PackageError, match="must define exactly one Tool subclass"):
+        check(plugin_copy)
+
+
+def test_difyignore_cannot_drop_what_the_plugin_needs(plugin_copy):
+    (plugin_copy / ".difyignore").write_text("requirements.txt\n")
+    with pytest.raises(PackageError, match="requirements.txt: excluded by .difyignore"):
+        check(plugin_copy)
+
+
+def test_oversized_package_is_refused(plugin_copy):
+    (plugin_copy / "_assets" / "huge.bin").write_bytes(b"\0" * (51 * 1024 * 1024))
+    with pytest.raises(PackageError, match=r"package: 51\.\d MiB uncompressed, over Dify's 50 MiB limit"):
+        check(plugin_copy)
+
+
+def test_build_command_fails_with_a_clear_message(plugin_copy):
+    shutil.copytree(ROOT / "scripts", plugin_copy / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    edit_yaml(plugin_copy / "manifest.yaml", lambda m: m.update(name="Bad Name"))
+    result = subprocess.run(
+        [sys.executable, "scripts/package.py"], cwd=plugin_copy, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "cannot package the plugin:\nmanifest.yaml: name: 'Bad Name' does not match" in result.stderr
+    assert not (plugin_copy / "dist").exists()
