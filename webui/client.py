@@ -10,7 +10,7 @@ import requests
 
 from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
 from webui.catalog import Catalog
-from webui.errors import WebUIError
+from webui.errors import InvalidResponse, WebUIError
 from webui.flavour import Flavour, from_openapi, from_probes
 from webui.http import GENERATION_MAX_BYTES, ServerConfig, Transport
 from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
@@ -55,7 +55,12 @@ class WebUIClient:
 
     def check(self) -> Flavour:
         """Prove the URL, the credentials and the API work; then detect the flavour."""
-        self.transport.call("GET", "/sdapi/v1/sd-models", action="list the checkpoints", timeout=CHECK_TIMEOUT)
+        models = self.transport.call("GET", "/sdapi/v1/sd-models", action="list the checkpoints", timeout=CHECK_TIMEOUT)
+        if not isinstance(models, list) or not all(isinstance(item, dict) and "title" in item for item in models):
+            raise InvalidResponse(
+                f"{self.config.base_url}/sdapi/v1/sd-models answered JSON that is not a checkpoint list: "
+                "the base URL does not point at an A1111-compatible WebUI."
+            )
         return self.flavour()
 
     def flavour(self) -> Flavour:

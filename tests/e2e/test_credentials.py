@@ -72,6 +72,12 @@ def test_html_instead_of_the_api(plugin, webui):
     assert "A1111-compatible API" in result.error_message
 
 
+def test_json_that_is_not_the_a1111_api(plugin, webui):
+    webui.faults["/sdapi/v1/sd-models"] = "no_images"  # a JSON object where a list belongs
+    result = plugin.validate(creds(webui))
+    assert "answered JSON that is not a checkpoint list" in result.error_message
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
