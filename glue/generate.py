@@ -9,10 +9,11 @@ from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.credentials import secrets_removed, server_config
+from glue.files import ImageInputs
 from glue.outputs import generation_messages
 from webui.client import WebUIClient
 from webui.inputs import parse_inputs
-from webui.models import Txt2ImgRequest
+from webui.models import Img2ImgRequest, Txt2ImgRequest
 
 
 def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
@@ -21,3 +22,23 @@ def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         request, options, passthrough = parse_inputs(Txt2ImgRequest, parameters)
         generation = WebUIClient(config).txt2img(request, options, passthrough)
         yield from generation_messages(tool, generation, "txt2img")
+
+
+def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    config = server_config(tool.runtime.credentials)
+    with secrets_removed(config):
+        parameters = dict(parameters)
+        sources = ImageInputs.take(parameters)
+        request, options, passthrough = parse_inputs(Img2ImgRequest, parameters)
+        images, mask = sources.load(options.timeout or config.timeout)
+        update: dict[str, Any] = {
+            "init_images": [image.base64() for image in images],
+            "mask": mask.base64() if mask else None,
+        }
+        if len(images) > 1:  # A1111 takes one init image per batch slot, and refuses more images than slots
+            update["batch_size"] = len(images)
+        first = images[0].image
+        generation = WebUIClient(config).img2img(
+            request.model_copy(update=update), options, passthrough, init_size=(first.width, first.height)
+        )
+        yield from generation_messages(tool, generation, "img2img")

@@ -13,6 +13,7 @@ import pytest
 
 from tests.daemon import ROOT, PluginProcess
 from tests.emulator import Emulator
+from tests.files_server import FileServer
 
 AUTH = {"tester": "s3cr3t-pass"}
 
@@ -96,3 +97,11 @@ def creds(server: Emulator, **extra: Any) -> dict[str, Any]:
         user, password = next(iter(server.auth.items()))
         values |= {"username": user, "password": password}
     return values | extra
+
+
+@pytest.fixture(scope="session")
+def file_server() -> Iterator[FileServer]:
+    """Stands in for Dify's file server; files are added per test."""
+    server = FileServer()
+    yield server
+    server.stop()

@@ -185,7 +185,7 @@ def _root_cause(error: BaseException) -> BaseException:
     return current
 
 
-def _describe_connection_error(error: BaseException) -> str:
+def describe_connection_error(error: BaseException) -> str:
     cause = _root_cause(error)
     if isinstance(cause, socket.gaierror) or "NameResolution" in type(cause).__name__:
         return "the host name does not resolve"
@@ -302,7 +302,7 @@ class Transport:
         except requests.exceptions.ReadTimeout:
             raise GenerationTimeout(self._timeout_message(timeout)) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.TooManyRedirects) as error:
-            raise _unreachable(self.config, _describe_connection_error(error)) from None
+            raise _unreachable(self.config, describe_connection_error(error)) from None
         except requests.exceptions.RequestException as error:
             raise _unreachable(self.config, type(error).__name__) from None
         try:

@@ -91,3 +91,43 @@ def test_img2img_size_defaults_to_the_init_image_rounded_to_8():
     assert (filled.width, filled.height) == (1024, 680)
     given = fill_img2img_size(parse_model(Img2ImgRequest, {"width": 512}), (1023, 677))
     assert (given.width, given.height) == (512, 680)
+
+
+IMG2IMG_FIELDS = [
+    # (tool input, value given, what A1111 receives)
+    ("resize_mode", "resize_and_fill", 2),
+    ("denoising_strength", "0.35", 0.35),
+    ("image_cfg_scale", "1.5", 1.5),
+    ("mask_blur", "6", 6),
+    ("mask_blur_x", 3, 3),
+    ("mask_blur_y", "5", 5),
+    ("mask_round", "false", False),
+    ("inpainting_fill", "latent_nothing", 3),
+    ("inpaint_full_res", "true", True),
+    ("inpaint_full_res_padding", "64", 64),
+    ("inpainting_mask_invert", "Inpaint not masked", 1),
+    ("initial_noise_multiplier", "0.95", 0.95),
+    ("init_images", ["AAAA"], ["AAAA"]),
+    ("mask", "BBBB", "BBBB"),
+    ("include_init_images", True, True),
+    ("latent_mask", "CCCC", "CCCC"),
+]
+
+
+@pytest.mark.parametrize(("field", "given", "sent"), IMG2IMG_FIELDS)
+def test_every_img2img_field_reaches_the_payload(field, given, sent):
+    request = parse_model(Img2ImgRequest, {field: given})
+    assert build_payload(request, GenerationOptions(), A1111)[field] == sent
+
+
+def test_img2img_fields_are_all_covered():
+    shared = set(Txt2ImgRequest.model_fields) & set(Img2ImgRequest.model_fields)
+    own = set(Img2ImgRequest.model_fields) - shared | {"denoising_strength"}
+    assert own == {field for field, _, _ in IMG2IMG_FIELDS}
+
+
+def test_img2img_sends_the_ui_inpainting_defaults_and_no_hires_fields():
+    sent = build_payload(parse_model(Img2ImgRequest, {"width": 512, "height": 512}), GenerationOptions(), FORGE)
+    assert (sent["inpainting_fill"], sent["inpaint_full_res"], sent["inpaint_full_res_padding"]) == (1, False, 32)
+    assert sent["denoising_strength"] == 0.75
+    assert not any(key.startswith("hr_") or key == "enable_hr" for key in sent)
