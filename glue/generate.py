@@ -11,6 +11,7 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 from glue.credentials import secrets_removed, server_config
 from glue.files import ImageInputs
 from glue.outputs import generation_messages
+from glue.pickers import merge_picks
 from webui.client import WebUIClient
 from webui.inputs import parse_inputs
 from webui.models import Img2ImgRequest, Txt2ImgRequest
@@ -19,7 +20,7 @@ from webui.models import Img2ImgRequest, Txt2ImgRequest
 def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
-        request, options, passthrough = parse_inputs(Txt2ImgRequest, parameters)
+        request, options, passthrough = parse_inputs(Txt2ImgRequest, merge_picks(parameters))
         generation = WebUIClient(config).txt2img(request, options, passthrough)
         yield from generation_messages(tool, generation, "txt2img")
 
@@ -27,7 +28,7 @@ def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
 def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
-        parameters = dict(parameters)
+        parameters = merge_picks(parameters)
         sources = ImageInputs.take(parameters)
         request, options, passthrough = parse_inputs(Img2ImgRequest, parameters)
         images, mask = sources.load(options.timeout or config.timeout)

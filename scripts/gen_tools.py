@@ -83,6 +83,8 @@ def render_parameter(tool: str, name: str, spec: dict[str, Any]) -> dict[str, An
     }
     if spec.get("llm"):
         out["llm_description"] = " ".join(str(spec["llm"]).split())
+    if spec.get("multiple"):
+        out["multiple"] = True
     if kind == "select":
         labels = spec.get("options", {})
         out["options"] = [{"value": member.name, "label": labels[member.name]} for member in base]

@@ -2,9 +2,11 @@ from collections.abc import Generator
 from typing import Any
 
 from dify_plugin import Tool
+from dify_plugin.entities import ParameterOption
 from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.generate import run_txt2img
+from glue.pickers import picker_options
 
 
 class Txt2ImgTool(Tool):
@@ -12,3 +14,6 @@ class Txt2ImgTool(Tool):
 
     def _invoke(self, tool_parameters: dict[str, Any]) -> Generator[ToolInvokeMessage]:
         yield from run_txt2img(self, tool_parameters)
+
+    def _fetch_parameter_options(self, parameter: str) -> list[ParameterOption]:
+        return picker_options(self.runtime.credentials, parameter)

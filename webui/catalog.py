@@ -121,6 +121,39 @@ class Catalog:
             choices.append(Choice(value, name, (name, filename, _stem(name))))
         return choices
 
-    def script_titles(self) -> dict[str, list[str]]:
-        data = self.get("/sdapi/v1/scripts", "scripts", optional=True)
-        return data if isinstance(data, dict) else {}
+    def loras(self) -> list[Choice] | None:
+        """None when the server has no /sdapi/v1/loras (built-in Lora extension off, SD.Next outside diffusers)."""
+        data = self.get("/sdapi/v1/loras", "LoRAs", optional=True)
+        if data is None:
+            return None
+        choices = []
+        for item in _items(data, "LoRA"):
+            name, alias = str(item.get("name") or ""), str(item.get("alias") or "")
+            if name:
+                label = name if alias in ("", name) else f"{name} (alias {alias})"
+                choices.append(Choice(name, label, (alias,) if alias else ()))
+        return choices
+
+    def hypernetworks(self) -> list[Choice]:
+        data = self.get("/sdapi/v1/hypernetworks", "hypernetworks", optional=True) or []
+        return [Choice(str(item["name"])) for item in _items(data, "hypernetwork") if item.get("name")]
+
+    def styles(self) -> list[Choice]:
+        data = self.get("/sdapi/v1/prompt-styles", "styles", optional=True) or []
+        return [Choice(str(item["name"])) for item in _items(data, "style") if item.get("name")]
+
+    def embeddings(self) -> list[str]:
+        data = self.get("/sdapi/v1/embeddings", "embeddings", optional=True)
+        loaded = data.get("loaded") if isinstance(data, dict) else None
+        return sorted(loaded) if isinstance(loaded, dict) else []
+
+    def controlnet(self) -> dict[str, list[str]] | None:
+        """ControlNet models and modules, or None when the extension is not installed."""
+        models = self.get("/controlnet/model_list", "ControlNet models", optional=True)
+        if not isinstance(models, dict):
+            return None
+        modules = self.get("/controlnet/module_list", "ControlNet modules", optional=True)
+        return {
+            "models": [str(name) for name in models.get("model_list") or []],
+            "modules": [str(name) for name in (modules or {}).get("module_list") or []],
+        }

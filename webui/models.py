@@ -234,6 +234,8 @@ class GenerationOptions(BaseModel):
     vae: str | None = None
     # override_settings.CLIP_stop_at_last_layers (A1111 family) or clip_skip (SD.Next).
     clip_skip: int | None = Field(None, ge=1, le=12)
+    # "name:0.8, other:0.5": appended to the prompt as <lora:name:0.8> tags, names checked.
+    loras: str | None = None
     # Seconds to wait for the server; unset = the provider's timeout.
     timeout: float | None = Field(None, ge=1, le=86400)
     # Merged into the request last; keys A1111 does not know pass through unchecked.

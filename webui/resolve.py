@@ -14,7 +14,9 @@ from webui.errors import InvalidParameter
 from webui.flavour import Family, Flavour
 from webui.models import GenerationOptions, GenerationRequest
 from webui.names import Choice, resolve
+from webui.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
 
+PROMPT_FIELDS = ("prompt", "negative_prompt", "hr_prompt", "hr_negative_prompt")
 # Scheduler labels of A1111 1.9, which has the field but no /schedulers list.
 A1111_19_SCHEDULERS = ("Automatic", "Uniform", "Karras", "Exponential", "Polyexponential", "SGM Uniform")
 SAME_AS_FIRST_PASS = {"use same sampler", "use same scheduler", "use same checkpoint", ""}
@@ -33,7 +35,7 @@ class NameResolver:
     def checkpoint(self, name: str, field: str = "checkpoint") -> str:
         return resolve(field, name, self.catalog.checkpoints()).value
 
-    def _scheduler_choices(self) -> list[Choice]:
+    def scheduler_choices(self) -> list[Choice]:
         listed = self.catalog.schedulers(self.flavour)
         if listed is not None:
             return listed
@@ -41,7 +43,7 @@ class NameResolver:
 
     def _split_legacy(self, sampler: str, samplers: list[Choice]) -> tuple[str, str | None]:
         """'DPM++ 2M Karras' -> ('DPM++ 2M', 'Karras') when the first part is a sampler."""
-        for choice in self._scheduler_choices():
+        for choice in self.scheduler_choices():
             for name in choice.names():
                 suffix = " " + name
                 if sampler.lower().endswith(suffix.lower()):
@@ -82,7 +84,7 @@ class NameResolver:
         resolved_sampler = resolve(f"{field}sampler", sampler, samplers).value if sampler else None
         resolved_scheduler = None
         if scheduler is not None:
-            resolved_scheduler = resolve(f"{field}scheduler", scheduler, self._scheduler_choices()).value
+            resolved_scheduler = resolve(f"{field}scheduler", scheduler, self.scheduler_choices()).value
         return resolved_sampler, resolved_scheduler
 
     def upscaler(self, name: str) -> str:
@@ -91,11 +93,49 @@ class NameResolver:
     def vae(self, name: str) -> str:
         return resolve("VAE", name, self.catalog.vaes(self.flavour)).value
 
+    def styles(self, names: list[str]) -> list[str]:
+        choices = self.catalog.styles()
+        return [resolve("style", name, choices).value for name in names]
+
+    def _network_names(self, request: GenerationRequest, extra_tags: str) -> dict[tuple[str, str], str]:
+        """Canonical names for every <lora:...>/<hypernet:...> tag in the prompts."""
+        tags = [tag for field in PROMPT_FIELDS for tag in find_tags(getattr(request, field, None) or "")]
+        tags += find_tags(extra_tags)
+        renames: dict[tuple[str, str], str] = {}
+        if any(tag.kind == "lora" for tag in tags):
+            loras = self.catalog.loras()
+            if loras is not None:  # no /sdapi/v1/loras on this server: nothing to check against
+                for tag in (t for t in tags if t.kind == "lora"):
+                    renames[("lora", tag.name)] = resolve("LoRA", tag.name, loras).value
+        if any(tag.kind == "hypernet" for tag in tags):
+            hypernetworks = self.catalog.hypernetworks()
+            for tag in (t for t in tags if t.kind == "hypernet"):
+                renames[("hypernet", tag.name)] = resolve("hypernetwork", tag.name, hypernetworks).value
+        return renames
+
+    def prompts(self, request: GenerationRequest, options: GenerationOptions) -> dict[str, Any]:
+        """Prompt updates: the loras list appended as tags, every tag's name checked."""
+        if request.disable_extra_networks:
+            return {}
+        extra = lora_tags(parse_lora_list(options.loras)) if options.loras else ""
+        renames = self._network_names(request, extra)
+        update: dict[str, Any] = {}
+        for field in PROMPT_FIELDS:
+            text = getattr(request, field, None)
+            if text:
+                update[field] = rename_tags(text, renames)
+        if extra:
+            prompt = update.get("prompt", request.prompt)
+            update["prompt"] = f"{prompt} {rename_tags(extra, renames)}".strip()
+        return update
+
     def apply(
         self, request: GenerationRequest, options: GenerationOptions
     ) -> tuple[GenerationRequest, GenerationOptions]:
         """Copies of request and options with every given name checked and canonical."""
-        update: dict[str, Any] = {}
+        update: dict[str, Any] = self.prompts(request, options)
+        if request.styles:
+            update["styles"] = self.styles(request.styles)
         option_update: dict[str, Any] = {}
         if options.checkpoint:
             option_update["checkpoint"] = self.checkpoint(options.checkpoint)

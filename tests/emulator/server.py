@@ -30,6 +30,10 @@ from tests.emulator.validation import validate_body
 
 # Routes added by extensions with app.get/app.post: never behind --api-auth.
 EXTENSION_ROUTES = {"/sdapi/v1/loras", "/sdapi/v1/refresh-loras"}
+# "lora" is A1111's built-in Lora extension; add "controlnet" to emulate sd-webui-controlnet.
+DEFAULT_EXTENSIONS = {"lora"}
+CONTROLNET_MODELS = ["control_v11p_sd15_canny [d14c016b]", "control_v11f1p_sd15_depth [cfd03158]"]
+CONTROLNET_MODULES = ["none", "canny", "depth_midas", "openpose_full", "lineart_realistic"]
 OPEN_ROUTES = {"/openapi.json", "/docs", "/redoc", "/internal/ping"}
 FAULTS = (
     "hang",  # accept the connection, never answer
@@ -101,7 +105,7 @@ class Emulator:
         self.auth = auth
         self.requests: list[Recorded] = []
         self.faults: dict[str, str] = {}
-        self.extensions: set[str] = set()
+        self.extensions: set[str] = set(DEFAULT_EXTENSIONS)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(self)
@@ -135,7 +139,7 @@ class Emulator:
         with self._lock:
             self.requests.clear()
         self.faults.clear()
-        self.extensions.clear()
+        self.extensions = set(DEFAULT_EXTENSIONS)
         self.engine = Engine(self.flavour)
 
     # --- what tests look at ------------------------------------------------------------
@@ -217,7 +221,7 @@ class Emulator:
     def _protected(self, path: str) -> bool:
         if not self.auth or path in OPEN_ROUTES or path in EXTENSION_ROUTES or path in self.flavour.unauthenticated:
             return False
-        return path.startswith("/sdapi/v1/") and not path.startswith("/sdapi/v1/controlnet")
+        return path.startswith("/sdapi/v1/")
 
     def _check_auth(self, handler: _Handler) -> None:
         header = handler.headers.get("Authorization", "")
@@ -357,7 +361,12 @@ class Emulator:
             "/sdapi/v1/sd-models": lambda: self.engine.checkpoints,
             "/sdapi/v1/samplers": lambda: f.samplers,
             "/sdapi/v1/upscalers": lambda: capture("get_upscalers"),
-            "/sdapi/v1/loras": lambda: self.engine.loras,
+            "/sdapi/v1/loras": lambda: self._extension("lora", self.engine.loras),
+            "/controlnet/model_list": lambda: self._extension("controlnet", {"model_list": CONTROLNET_MODELS}),
+            "/controlnet/module_list": lambda: self._extension(
+                "controlnet", {"module_list": CONTROLNET_MODULES, "module_detail": {}}
+            ),
+            "/controlnet/version": lambda: self._extension("controlnet", {"version": 3}),
             "/sdapi/v1/prompt-styles": lambda: self.engine.styles,
             "/sdapi/v1/embeddings": lambda: self.engine.embeddings,
             "/sdapi/v1/options": lambda: self.engine.options,
@@ -470,6 +479,11 @@ class Emulator:
         result = image.resize((int(image.width * scale), int(image.height * scale)))
         info = f"Postprocess upscale by: {scale}, Postprocess upscaler: {upscaler}"
         return {"html_info": f"<p>{info}</p>", "image": pictures.encode(result, "png", None)}
+
+    def _extension(self, name: str, answer: Any) -> Any:
+        if name not in self.extensions:
+            raise _Reply(404, {"detail": "Not Found"})
+        return answer
 
     def _page(self, page: str) -> Any:
         html = capture("auth_docs_no_auth" if page == "/docs" else "auth_redoc_no_auth")

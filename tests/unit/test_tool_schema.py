@@ -8,6 +8,7 @@ until all three agree, and proves that every A1111 1.10.1 field is reachable.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
@@ -34,6 +35,7 @@ PLUGIN_ONLY = {
     "checkpoint": "override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models",
     "vae": "override_settings.sd_vae (Forge: forge_additional_modules)",
     "clip_skip": "override_settings.CLIP_stop_at_last_layers (SD.Next: clip_skip)",
+    "loras": "<lora:name:weight> tags appended to the prompt, names checked against /sdapi/v1/loras",
     "timeout": "how long the client waits",
     "extra_payload": "merged into the request last",
     "init_image": "init_images[0], from a Dify file",
@@ -43,15 +45,24 @@ PLUGIN_ONLY = {
     "mask_url": "mask, from a URL or base64 text",
 }
 FILE_INPUTS = {"init_image", "init_images", "mask", "init_image_url", "mask_url"}
+# dynamic-select pickers (form: form) and the free-text input each one fills when it is empty
+PICKERS = {
+    "pick_checkpoint": "checkpoint",
+    "pick_sampler": "sampler_name",
+    "pick_scheduler": "scheduler",
+    "pick_vae": "vae",
+    "pick_hr_upscaler": "hr_upscaler",
+    "pick_styles": "styles",
+}
 
 
 def tool_yaml(name: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / "tools" / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-def generated_tools() -> list[str]:
+def generated_tools(with_model: bool = True) -> list[str]:
     spec = yaml.safe_load((ROOT / "spec/tools.yaml").read_text(encoding="utf-8"))
-    return [name for name in spec if name in MODELS]
+    return [name for name in spec if not name.startswith("_") and (name in MODELS or not with_model)]
 
 
 def base_type(annotation: Any) -> Any:
@@ -75,9 +86,14 @@ def test_plugin_only_options_are_documented():
 @pytest.mark.parametrize("tool", generated_tools())
 def test_every_yaml_parameter_maps_to_the_model(tool):
     model = MODELS[tool]
+    names = {param["name"] for param in tool_yaml(tool)["parameters"]}
     for param in tool_yaml(tool)["parameters"]:
         name = param["name"]
         if name in FILE_INPUTS:
+            continue
+        if name in PICKERS:
+            assert PICKERS[name] in names, f"{tool}.{name} fills {PICKERS[name]}, which the tool lacks"
+            assert param["type"] == "dynamic-select"
             continue
         field = model.model_fields.get(name) or GenerationOptions.model_fields.get(name)
         assert field is not None, f"{tool}.{name} is neither a request field nor a documented plugin-only input"
@@ -99,9 +115,20 @@ def test_every_yaml_parameter_maps_to_the_model(tool):
             assert [o["value"] for o in param["options"]] == [m.name for m in kind]
 
 
-@pytest.mark.parametrize("tool", generated_tools())
+def test_pickers_match_the_glue():
+    # a child process: importing dify_plugin monkey-patches the interpreter (gevent)
+    code = "import json; from glue.pickers import PICKERS; print(json.dumps(PICKERS))"
+    result = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True)
+    assert json.loads(result.stdout) == PICKERS
+
+
+@pytest.mark.parametrize("tool", generated_tools(with_model=False))
 def test_workflow_facing_rules(tool):
     for param in tool_yaml(tool)["parameters"]:
+        if param["type"] == "dynamic-select":
+            # form: llm would hand agents a "dynamic-select" JSON type; pickers are node settings
+            assert param["form"] == "form", f"{param['name']}: pickers stay out of the LLM's schema"
+            continue
         assert param["form"] == "llm", f"{param['name']} must be bindable from a workflow variable"
         if param["type"] in ("file", "files"):
             assert not param["required"], f"{param['name']}: agents cannot pass files"
