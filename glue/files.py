@@ -61,15 +61,15 @@ class ImageInputs:
         if _given(mask_file) and _given(mask_text):
             raise InvalidParameter("Give the mask either as a file (mask) or as text (mask_url), not both.")
         init = [value for value in (init_file, *init_files, init_text) if _given(value)]
-        if not init:
-            raise InvalidParameter(
-                "img2img needs an init image: set init_image (a file), init_images (files) or "
-                "init_image_url (an http(s) URL or base64 text)."
-            )
         return cls(init, mask_file if _given(mask_file) else mask_text if _given(mask_text) else None)
 
     def load(self, timeout: float) -> tuple[list[InputImage], InputImage | None]:
         """Download or decode every image and check it; (init images, mask or None)."""
+        if not self.init:
+            raise InvalidParameter(
+                "img2img needs an init image: set init_image (a file), init_images (files) or "
+                "init_image_url (an http(s) URL or base64 text)."
+            )
         single = len(self.init) == 1
         images = [
             _one(value, "The init image" if single else f"Init image {index + 1}", timeout)

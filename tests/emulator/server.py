@@ -47,6 +47,8 @@ FAULTS = (
     "empty_images",  # images: [] (interrupted job)
     "oom",  # 500 OutOfMemoryError like A1111 on a CUDA OOM
     "huge_image",  # one image of about 31 MiB
+    "huge_and_small",  # a normal image and one of about 31 MiB
+    "echo_auth",  # a 500 whose message repeats the request's Authorization header
 )
 
 
@@ -249,7 +251,7 @@ class Emulator:
             if self._protected(path):
                 self._check_auth(handler)
             if fault:
-                return self._faulty(fault, path)
+                return self._faulty(fault, path, handler.headers.get("Authorization", ""))
             body: Any = None
             if handler.command == "POST":
                 body = self._json_body(raw)
@@ -318,7 +320,7 @@ class Emulator:
             {},
         )
 
-    def _faulty(self, fault: str, path: str) -> tuple[int, Any, str, dict[str, str]]:
+    def _faulty(self, fault: str, path: str, authorization: str) -> tuple[int, Any, str, dict[str, str]]:
         one = pictures.encode(pictures.render(64, 64, 1), "png", "fault")
         bodies: dict[str, Any] = {
             "no_images": {"parameters": {}, "info": "{}"},
@@ -341,14 +343,13 @@ class Emulator:
                     "CUDA out of memory. Tried to allocate 9.00 GiB (GPU 0; 11.99 GiB total capacity; 6.20 GiB already allocated)",
                 )
             )
-        if fault == "huge_image":
+        if fault in ("huge_image", "huge_and_small"):
             big = pictures.encode(pictures.render(3300, 3300, 1, noise=True), "png", None)
-            return (
-                200,
-                {"images": [big], "parameters": {}, "info": json.dumps({"all_seeds": [1], "infotexts": ["huge"]})},
-                "application/json",
-                {},
-            )
+            images, seeds = ([big], [1]) if fault == "huge_image" else ([one, big], [1, 2])
+            info = {"all_seeds": seeds, "infotexts": ["x"] * len(seeds)}
+            return 200, {"images": images, "parameters": {}, "info": json.dumps(info)}, "application/json", {}
+        if fault == "echo_auth":
+            return self._error(ServerError("RuntimeError", f"rejected request with header {authorization!r}"))
         if fault in bodies:
             return 200, bodies[fault], "application/json", {}
         raise ValueError(f"unknown fault {fault!r} for {path}; known: {FAULTS}")
