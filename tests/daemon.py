@@ -8,10 +8,9 @@ It refuses stdout lines over 5 MiB, so this driver records the longest line it s
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -66,7 +65,7 @@ class Result:
         files: list[File] = []
         for message in self.of_type("blob_chunk"):
             chunk = message["message"]
-            chunks.setdefault(chunk["id"], []).append((chunk["sequence"], base64.b64decode(chunk["blob"])))
+            chunks.setdefault(chunk["id"], []).append((chunk["sequence"], binascii.a2b_base64(chunk["blob"])))
             if chunk["end"]:
                 data = b"".join(piece for _, piece in sorted(chunks.pop(chunk["id"])))
                 assert len(data) == chunk["total_length"], "blob chunks do not add up to total_length"
@@ -81,6 +80,24 @@ class Result:
     @property
     def error_type(self) -> str:
         return (self.error or {}).get("error_type", "")
+
+
+class _Session:
+    """Collects one session's messages until its `end` (filled by the reader thread)."""
+
+    def __init__(self) -> None:
+        self.result = Result()
+        self.ended = threading.Event()
+
+    def add(self, item: dict[str, Any]) -> None:
+        if item["type"] == "end":
+            self.ended.set()
+        elif item["type"] == "error":
+            self.result.error = item["data"]
+        elif item["type"] == "stream":
+            self.result.stream.append(item["data"])
+            if isinstance(item["data"], dict) and "type" in item["data"]:
+                self.result.messages.append(item["data"])
 
 
 class PluginProcess:
@@ -98,7 +115,7 @@ class PluginProcess:
         self.longest_line = 0
         self.heartbeats = 0
         self.startup_seconds: float | None = None
-        self._sessions: dict[str, queue.Queue[dict[str, Any]]] = {}
+        self._sessions: dict[str, _Session] = {}
         self._ready = threading.Event()
         self._write_lock = threading.Lock()
         self._stderr: list[str] = []
@@ -154,22 +171,25 @@ class PluginProcess:
         assert self.proc and self.proc.stdout
         for raw in self.proc.stdout:
             self.longest_line = max(self.longest_line, len(raw))
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
+            if raw.isspace():
                 continue
-            self.stdout_lines.append(line)
             try:
-                message = json.loads(line)
+                message = json.loads(raw)
             except ValueError:
+                self.stdout_lines.append(raw.decode("utf-8", "replace").strip())
                 continue
-            event = message.get("event")
+            event = message.get("event") if isinstance(message, dict) else None
+            data = message.get("data") if event == "session" else None
+            stream = data.get("data") if isinstance(data, dict) else None
+            if not (isinstance(stream, dict) and stream.get("type") == "blob_chunk"):
+                self.stdout_lines.append(raw.decode("utf-8", "replace").strip())  # image chunks are not kept
             if event == "heartbeat":
                 self.heartbeats += 1
                 self._ready.set()
             elif event == "session":
-                box = self._sessions.get(message.get("session_id", ""))
-                if box is not None:
-                    box.put(message["data"])
+                session = self._sessions.get(message.get("session_id", ""))
+                if session is not None:
+                    session.add(data)
             elif event == "log":
                 self.logs.append(message["data"])
 
@@ -177,8 +197,8 @@ class PluginProcess:
         """Send one request and collect its session until `end`."""
         assert self.proc and self.proc.stdin, "start() the plugin first"
         session_id = uuid.uuid4().hex
-        box: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._sessions[session_id] = box
+        session = _Session()
+        self._sessions[session_id] = session
         envelope = {
             "session_id": session_id,
             "event": "request",
@@ -192,26 +212,12 @@ class PluginProcess:
         with self._write_lock:
             self.proc.stdin.write((json.dumps(envelope) + "\n").encode())
             self.proc.stdin.flush()
-        result = Result()
-        deadline = time.monotonic() + timeout
         try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f"session {data.get('action')} did not end within {timeout} s")
-                item = box.get(timeout=remaining)
-                if item["type"] == "end":
-                    return result
-                if item["type"] == "error":
-                    result.error = item["data"]
-                elif item["type"] == "stream":
-                    result.stream.append(item["data"])
-                    if isinstance(item["data"], dict) and "type" in item["data"]:
-                        result.messages.append(item["data"])
-        except queue.Empty:
-            raise TimeoutError(f"session {data.get('action')} did not end within {timeout} s") from None
+            if not session.ended.wait(timeout):
+                raise TimeoutError(f"session {data.get('action')} did not end within {timeout} s")
         finally:
             self._sessions.pop(session_id, None)
+        return session.result
 
     def invoke(
         self, tool: str, parameters: dict[str, Any], credentials: dict[str, Any], timeout: float = 120.0

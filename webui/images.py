@@ -7,6 +7,7 @@ whole image of a supported format and to learn its width and height.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 import struct
 from dataclasses import dataclass
@@ -136,10 +137,15 @@ def strip_data_uri(text: str) -> tuple[str, str | None]:
 
 
 def decode_base64(text: str) -> bytes:
-    """Strict base64 (whitespace and a data: prefix allowed); raises ValueError."""
+    """Strict base64 (whitespace and a data: prefix allowed); raises ValueError.
+
+    binascii's strict mode validates in C; base64.b64decode(validate=True) runs a regex
+    over the whole string first, which costs more than the decoding for large images.
+    """
     payload, _ = strip_data_uri(text.strip())
-    payload = "".join(payload.split())
-    return base64.b64decode(payload, validate=True)
+    if any(space in payload for space in (" ", "\n", "\r", "\t")):
+        payload = "".join(payload.split())
+    return binascii.a2b_base64(payload, strict_mode=True)
 
 
 def looks_like_base64(text: str) -> bool:
