@@ -45,15 +45,6 @@ PLUGIN_ONLY = {
     "mask_url": "mask, from a URL or base64 text",
 }
 FILE_INPUTS = {"init_image", "init_images", "mask", "init_image_url", "mask_url"}
-# dynamic-select pickers (form: form) and the free-text input each one fills when it is empty
-PICKERS = {
-    "pick_checkpoint": "checkpoint",
-    "pick_sampler": "sampler_name",
-    "pick_scheduler": "scheduler",
-    "pick_vae": "vae",
-    "pick_hr_upscaler": "hr_upscaler",
-    "pick_styles": "styles",
-}
 
 
 def tool_yaml(name: str) -> dict[str, Any]:
@@ -86,15 +77,12 @@ def test_plugin_only_options_are_documented():
 @pytest.mark.parametrize("tool", generated_tools())
 def test_every_yaml_parameter_maps_to_the_model(tool):
     model = MODELS[tool]
-    names = {param["name"] for param in tool_yaml(tool)["parameters"]}
     for param in tool_yaml(tool)["parameters"]:
         name = param["name"]
         if name in FILE_INPUTS:
             continue
-        if name in PICKERS:
-            assert PICKERS[name] in names, f"{tool}.{name} fills {PICKERS[name]}, which the tool lacks"
-            assert param["type"] == "dynamic-select"
-            continue
+        if param["type"] == "dynamic-select":
+            continue  # pickers: test_pickers_fill_inputs_of_their_tool
         field = model.model_fields.get(name) or GenerationOptions.model_fields.get(name)
         assert field is not None, f"{tool}.{name} is neither a request field nor a documented plugin-only input"
         kind = base_type(field.annotation)
@@ -115,11 +103,25 @@ def test_every_yaml_parameter_maps_to_the_model(tool):
             assert [o["value"] for o in param["options"]] == [m.name for m in kind]
 
 
-def test_pickers_match_the_glue():
-    # a child process: importing dify_plugin monkey-patches the interpreter (gevent)
+def glue_pickers() -> dict[str, str]:
+    """glue.pickers.PICKERS, read in a child process: importing dify_plugin patches the interpreter."""
     code = "import json; from glue.pickers import PICKERS; print(json.dumps(PICKERS))"
     result = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True)
-    assert json.loads(result.stdout) == PICKERS
+    return json.loads(result.stdout)
+
+
+def test_pickers_fill_inputs_of_their_tool():
+    """Every picker (dynamic-select) is known to the glue and fills a free-text input of its tool."""
+    pickers = glue_pickers()
+    declared = set()
+    for tool in generated_tools():
+        names = {param["name"] for param in tool_yaml(tool)["parameters"]}
+        for param in tool_yaml(tool)["parameters"]:
+            if param["type"] == "dynamic-select":
+                declared.add(param["name"])
+                assert param["name"] in pickers, f"{tool}.{param['name']} is not handled by glue/pickers.py"
+                assert pickers[param["name"]] in names, f"{tool}.{param['name']} fills a missing input"
+    assert declared == set(pickers)
 
 
 @pytest.mark.parametrize("tool", generated_tools(with_model=False))
