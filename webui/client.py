@@ -10,7 +10,7 @@ import requests
 
 from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
 from webui.catalog import Catalog
-from webui.errors import InvalidResponse, WebUIError
+from webui.errors import ApiDisabled, InvalidResponse, ServerFailed, ServerRejected
 from webui.flavour import Flavour, from_openapi, from_probes
 from webui.http import GENERATION_MAX_BYTES, ServerConfig, Transport
 from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
@@ -67,9 +67,12 @@ class WebUIClient:
         return self._cache.get_or_load((self.config.fingerprint(), "flavour"), FLAVOUR_TTL, self._detect)
 
     def _optional(self, route: str) -> Any:
+        """The route's JSON, or None when the server has no such route (or answers it with
+        something else). Unreachable servers, timeouts and refused credentials raise, so that
+        a guess made without an answer is never cached."""
         try:
             return self.transport.call("GET", route, action=f"read {route}", timeout=CHECK_TIMEOUT)
-        except WebUIError:
+        except (ApiDisabled, ServerRejected, ServerFailed, InvalidResponse):
             return None
 
     def _detect(self) -> Flavour:

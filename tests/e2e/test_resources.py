@@ -41,14 +41,19 @@ def test_pickers_follow_the_flavour(plugin, make_webui):
     assert options(plugin.fetch_options("txt2img", "pick_scheduler", creds(sdnext))) == []
 
 
+PICKERS = ["pick_checkpoint", "pick_sampler", "pick_scheduler", "pick_vae", "pick_hr_upscaler", "pick_styles"]
+
+
 def test_pickers_fail_soft_when_the_server_is_down(plugin):
     with Emulator("a1111") as server:
         credentials = creds(server)
-        seen = options(plugin.fetch_options("txt2img", "pick_sampler", credentials))
-    assert seen  # the server is gone now
-    assert options(plugin.fetch_options("txt2img", "pick_sampler", credentials)) == seen
-    never_seen = {"base_url": credentials["base_url"] + "/other"}
-    assert options(plugin.fetch_options("txt2img", "pick_sampler", never_seen)) == []
+        seen = {name: options(plugin.fetch_options("txt2img", name, credentials)) for name in PICKERS}
+    assert all(seen.values())
+    for name in PICKERS:  # the server is gone now: the last list it gave
+        assert options(plugin.fetch_options("txt2img", name, credentials)) == seen[name]
+        never_seen = {"base_url": credentials["base_url"] + "/other"}
+        assert options(plugin.fetch_options("txt2img", name, never_seen)) == []
+    assert options(plugin.fetch_options("txt2img", "pick_checkpoint", {"base_url": ""})) == []
 
 
 def test_a_free_value_wins_over_the_picked_one(plugin, webui):

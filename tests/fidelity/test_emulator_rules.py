@@ -90,3 +90,32 @@ def test_extension_routes_skip_api_auth():
         assert requests.get(emulator.url + "/sdapi/v1/loras", timeout=5).status_code == 200
         assert requests.get(emulator.url + "/sdapi/v1/sd-models", timeout=5).status_code == 401
         assert requests.get(emulator.url + "/openapi.json", timeout=5).status_code == 200
+
+
+LIST_ROUTES = [
+    "/sdapi/v1/schedulers",
+    "/sdapi/v1/sd-vae",
+    "/sdapi/v1/sd-modules",
+    "/sdapi/v1/latent-upscale-modes",
+    "/sdapi/v1/version",
+    "/openapi.json",
+]
+
+
+@pytest.mark.parametrize(
+    ("flavour", "served"),
+    [
+        ("a1111", {"/sdapi/v1/schedulers", "/sdapi/v1/sd-vae", "/sdapi/v1/latent-upscale-modes", "/openapi.json"}),
+        ("a1111-1.9", {"/sdapi/v1/sd-vae", "/sdapi/v1/latent-upscale-modes", "/openapi.json"}),
+        ("a1111-1.8", {"/sdapi/v1/sd-vae", "/sdapi/v1/latent-upscale-modes", "/openapi.json"}),
+        ("forge", {"/sdapi/v1/schedulers", "/sdapi/v1/sd-modules", "/sdapi/v1/latent-upscale-modes", "/openapi.json"}),
+        ("reforge", {"/sdapi/v1/schedulers", "/sdapi/v1/sd-vae", "/sdapi/v1/latent-upscale-modes", "/openapi.json"}),
+        ("sdnext", {"/sdapi/v1/sd-vae", "/sdapi/v1/version"}),
+    ],
+)
+def test_each_flavour_serves_its_own_lists(flavour, served):
+    with Emulator(flavour) as emulator:
+        answered = {route for route in LIST_ROUTES if requests.get(emulator.url + route, timeout=5).status_code == 200}
+        loras = requests.get(emulator.url + "/sdapi/v1/loras", timeout=5).json()
+    assert answered == served
+    assert loras[0]["metadata"]["ss_output_name"] == "add_detail"  # LoRAs come with their metadata

@@ -5,7 +5,7 @@ import pytest
 from webui.cache import TTLCache
 from webui.catalog import Catalog
 from webui.client import WebUIClient
-from webui.errors import InvalidParameter, UnknownName
+from webui.errors import InvalidParameter, ServerUnreachable, UnknownName
 from webui.http import ServerConfig, Transport
 from webui.models import GenerationOptions, Txt2ImgRequest, parse_model
 from webui.resolve import NameResolver
@@ -88,3 +88,13 @@ def test_only_named_lists_are_fetched(make_webui):
     client = WebUIClient(config, TTLCache())
     client.prepare(parse_model(Txt2ImgRequest, {"prompt": "x"}), GenerationOptions())
     assert [r.path for r in server.requests] == ["/openapi.json"]
+
+
+def test_an_unreachable_server_is_not_guessed_and_cached(make_webui):
+    server = make_webui("a1111", False)
+    client = WebUIClient(ServerConfig.create(server.url), TTLCache())
+    server.faults["/openapi.json"] = "close"  # the server drops the connection
+    with pytest.raises(ServerUnreachable):
+        client.flavour()
+    server.faults.clear()
+    assert client.flavour().band == "1.10+"  # asked again, not a cached guess
