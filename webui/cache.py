@@ -39,9 +39,5 @@ class TTLCache:
                 self._entries.popitem(last=False)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 SHARED_CACHE = TTLCache()

@@ -7,7 +7,7 @@ Detection reads the txt2img request schema from /openapi.json (never behind
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -36,7 +36,6 @@ class Flavour:
     band: str = ""
     scheduler_field: bool = True
     schedulers_route: bool = True
-    request_fields: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def label(self) -> str:
@@ -96,19 +95,18 @@ def from_openapi(openapi: Any) -> Flavour | None:
     if props is None:
         return None
     paths = set(openapi.get("paths", {}))
-    fields = frozenset(props)
     has_list = "/sdapi/v1/schedulers" in paths
     if "distilled_cfg_scale" in props:
-        return Flavour(Family.FORGE, scheduler_field=True, schedulers_route=has_list, request_fields=fields)
+        return Flavour(Family.FORGE, scheduler_field=True, schedulers_route=has_list)
     if "hr_cfg" in props:
-        return Flavour(Family.REFORGE, scheduler_field=True, schedulers_route=has_list, request_fields=fields)
+        return Flavour(Family.REFORGE, scheduler_field=True, schedulers_route=has_list)
     if "clip_skip" in props or "hr_force" in props or "/sdapi/v1/version" in paths:
-        return Flavour(Family.SDNEXT, scheduler_field=False, schedulers_route=False, request_fields=fields)
+        return Flavour(Family.SDNEXT, scheduler_field=False, schedulers_route=False)
     if "scheduler" not in props:
-        return Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False, request_fields=fields)
+        return Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)
     if not has_list:
-        return Flavour(Family.A1111, "1.9", scheduler_field=True, schedulers_route=False, request_fields=fields)
-    return Flavour(Family.A1111, "1.10+", request_fields=fields)
+        return Flavour(Family.A1111, "1.9", scheduler_field=True, schedulers_route=False)
+    return Flavour(Family.A1111, "1.10+")
 
 
 def from_probes(*, sdnext_version: bool, sd_modules: bool, schedulers: bool, combined_samplers: bool) -> Flavour:

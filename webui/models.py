@@ -291,7 +291,3 @@ def parse_model[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
     except ValidationError as error:
         problems = [_describe_error(item, model) for item in error.errors(include_url=False)]
         raise InvalidParameter("Invalid parameter: " + "; ".join(problems) + ".") from None
-
-
-def request_fields(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
