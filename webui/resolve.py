@@ -27,6 +27,15 @@ def _is_same(value: str | None) -> bool:
     return value is None or value.strip().lower() in SAME_AS_FIRST_PASS
 
 
+def _is_automatic(scheduler: str) -> bool:
+    return scheduler.strip().lower() == AUTOMATIC.lower()
+
+
+def _listed(name: str, choices: list[Choice]) -> bool:
+    folded = name.strip().casefold()
+    return any(folded == spelling.casefold() for choice in choices for spelling in choice.names())
+
+
 class NameResolver:
     def __init__(self, catalog: Catalog, flavour: Flavour) -> None:
         self.catalog = catalog
@@ -48,7 +57,7 @@ class NameResolver:
                 suffix = " " + name
                 if sampler.lower().endswith(suffix.lower()):
                     head = sampler[: -len(suffix)]
-                    if any(head.casefold() == n.casefold() for s in samplers for n in s.names()):
+                    if _listed(head, samplers):
                         return head, choice.value
         return sampler, None
 
@@ -65,20 +74,17 @@ class NameResolver:
                     f"{field}scheduler needs {field}sampler_name on this server ({self.flavour.label}): "
                     "it names samplers with their schedule, e.g. 'DPM++ 2M Karras'."
                 )
-            if scheduler and scheduler.strip().lower() != AUTOMATIC.lower():
+            if scheduler and not _is_automatic(scheduler):
                 sampler = f"{sampler.strip()} {scheduler.strip()}"
             return resolve(f"{field}sampler", sampler, samplers).value, None
         if scheduler is not None and self.flavour.family is Family.SDNEXT:
-            if scheduler.strip().lower() != AUTOMATIC.lower():
+            if not _is_automatic(scheduler):
                 raise InvalidParameter(
                     f"SD.Next has no per-request {field}scheduler; leave it empty and pick the "
                     "sampler's schedule in SD.Next's settings."
                 )
             scheduler = None
-        known = sampler is not None and any(
-            sampler.strip().casefold() == n.casefold() for s in samplers for n in s.names()
-        )
-        if sampler is not None and not known and self.flavour.scheduler_field:
+        if sampler is not None and not _listed(sampler, samplers) and self.flavour.scheduler_field:
             sampler, implied = self._split_legacy(sampler.strip(), samplers)
             scheduler = scheduler if scheduler is not None else implied
         resolved_sampler = resolve(f"{field}sampler", sampler, samplers).value if sampler else None
