@@ -70,12 +70,12 @@ def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str
         if result.seeds:
             text += ", seed " + ", ".join(str(seed) for seed in result.seeds)
         details = [
-            f"model {result.model}" if result.model else "",
-            f"sampler {result.sampler}" if result.sampler else "",
+            f"{label} {value}"
+            for label, value in (("model", result.model), ("sampler", result.sampler), ("schedule", result.scheduler))
+            if value
         ]
-        if result.scheduler:
-            details.append(f"schedule {result.scheduler}")
-        text += "; " + ", ".join(d for d in details if d) if any(details) else ""
+        if details:
+            text += "; " + ", ".join(details)
         text += "."
     else:
         text = f"The server finished in {generation.seconds:.1f} s and returned no generated image."
