@@ -17,7 +17,6 @@ from dify_plugin.entities import I18nObject, ParameterOption
 from glue.credentials import server_config
 from webui.client import WebUIClient
 from webui.errors import WebUIError
-from webui.flavour import Family
 from webui.names import Choice
 from webui.resolve import NameResolver
 
@@ -53,11 +52,7 @@ def _fetchers(client: WebUIClient) -> dict[str, Callable[[], list[Choice]]]:
     return {
         "pick_checkpoint": catalog.checkpoints,
         "pick_sampler": catalog.samplers,
-        "pick_scheduler": lambda: (
-            []
-            if client.flavour().family is Family.SDNEXT
-            else NameResolver(catalog, client.flavour()).scheduler_choices()
-        ),
+        "pick_scheduler": lambda: NameResolver(catalog, client.flavour()).scheduler_choices(),
         "pick_vae": lambda: catalog.vaes(client.flavour()),
         "pick_hr_upscaler": catalog.upscalers,
         "pick_styles": catalog.styles,

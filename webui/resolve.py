@@ -45,6 +45,10 @@ class NameResolver:
         return resolve(field, name, self.catalog.checkpoints()).value
 
     def scheduler_choices(self) -> list[Choice]:
+        """The schedule types this server takes: its /schedulers list, A1111 1.9's fixed
+        ones where the route is missing, none on SD.Next."""
+        if self.flavour.family is Family.SDNEXT:
+            return []
         listed = self.catalog.schedulers(self.flavour)
         if listed is not None:
             return listed

@@ -7,7 +7,6 @@ from typing import Any
 
 from webui.client import WebUIClient
 from webui.errors import InvalidParameter
-from webui.flavour import Family
 from webui.resolve import NameResolver
 
 KINDS = (
@@ -51,15 +50,10 @@ def list_resources(client: WebUIClient, kinds: list[str]) -> dict[str, Any]:
             return None
         return [{"name": choice.value, "alias": (choice.spellings or (choice.value,))[0]} for choice in listed]
 
-    def schedulers() -> list[str]:
-        if flavour.family is Family.SDNEXT:
-            return []
-        return [choice.value for choice in resolver.scheduler_choices()]
-
     fetch: dict[str, Callable[[], Any]] = {
         "checkpoints": checkpoints,
         "samplers": lambda: [choice.value for choice in catalog.samplers()],
-        "schedulers": schedulers,
+        "schedulers": lambda: [choice.value for choice in resolver.scheduler_choices()],
         "upscalers": lambda: [choice.value for choice in catalog.upscalers()],
         "loras": loras,
         "embeddings": catalog.embeddings,
