@@ -8,7 +8,7 @@ from typing import Any
 from dify_plugin.file.file import File
 
 from webui.errors import InputImageError, InvalidParameter
-from webui.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, shown_url
+from webui.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, shown_url, too_big
 
 FILES_URL_HINT = (
     " Dify builds the file URLs it gives plugins from FILES_URL (INTERNAL_FILES_URL when set) in its "
@@ -21,7 +21,7 @@ FILES_URL_HINT = (
 def _from_file(file: File, what: str, timeout: float) -> InputImage:
     what = f"{what} '{file.filename}'" if file.filename else what
     if file.size and file.size > MAX_INPUT_BYTES:
-        raise InputImageError(f"{what} is {file.size / 2**20:.1f} MiB; the limit is {MAX_INPUT_BYTES / 2**20:.1f} MiB.")
+        raise too_big(what, file.size, MAX_INPUT_BYTES)
     if not file.url.startswith(("http://", "https://")):
         raise InputImageError(
             f"Dify passed {what} with a relative URL ({shown_url(file.url)}), which the plugin cannot download."

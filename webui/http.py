@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -238,16 +238,23 @@ class _SessionPool:
 _POOL = _SessionPool()
 
 
-def _read_body(response: requests.Response, deadline: float, max_bytes: int, timeout: float) -> bytearray:
+def read_bounded(
+    response: requests.Response,
+    *,
+    deadline: float,
+    max_bytes: int,
+    too_big: Callable[[int], Exception],
+    too_late: Callable[[], Exception],
+) -> bytearray:
+    """The whole body, refused with ``too_big(size)`` past ``max_bytes`` and with
+    ``too_late()`` past the monotonic ``deadline``."""
     body = bytearray()
     for chunk in response.iter_content(chunk_size=_CHUNK):
         body += chunk
         if len(body) > max_bytes:
-            raise InvalidResponse(
-                f"The server's answer is larger than {max_bytes // (1024 * 1024)} MiB; ask for fewer or smaller images."
-            )
+            raise too_big(len(body))
         if time.monotonic() > deadline:
-            raise GenerationTimeout(f"The server did not finish sending its answer within {timeout:g} s.")
+            raise too_late()
     return body
 
 
@@ -306,7 +313,17 @@ class Transport:
         except requests.exceptions.RequestException as error:
             raise _unreachable(self.config, type(error).__name__) from None
         try:
-            raw = _read_body(response, deadline, max_bytes, timeout)
+            raw = read_bounded(
+                response,
+                deadline=deadline,
+                max_bytes=max_bytes,
+                too_big=lambda _: InvalidResponse(
+                    f"The server's answer is larger than {max_bytes // 2**20} MiB; ask for fewer or smaller images."
+                ),
+                too_late=lambda: GenerationTimeout(
+                    f"The server did not finish sending its answer within {timeout:g} s."
+                ),
+            )
         except requests.exceptions.ConnectionError as error:
             if isinstance(_root_cause(error), (TimeoutError, socket.timeout)) or "timed out" in str(error):
                 raise GenerationTimeout(self._timeout_message(timeout)) from None

@@ -13,11 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from webui.errors import InputImageError
-from webui.http import CONNECT_TIMEOUT, describe_connection_error
+from webui.http import CONNECT_TIMEOUT, describe_connection_error, read_bounded
 from webui.images import ImageInfo, decode_base64, encode_base64, load_image_bytes, looks_like_base64
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024
-_CHUNK = 256 * 1024
 _SESSION = requests.Session()
 
 
@@ -40,7 +39,7 @@ def _mib(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
-def _too_big(what: str, size: int, limit: int) -> InputImageError:
+def too_big(what: str, size: int, limit: int) -> InputImageError:
     return InputImageError(
         f"{what} is {_mib(size)}; the limit is {_mib(limit)}. Use a smaller image (A1111 resizes it to "
         "width × height anyway)."
@@ -66,15 +65,15 @@ def download(url: str, *, what: str, timeout: float, max_bytes: int = MAX_INPUT_
             )
         declared = int(response.headers.get("Content-Length") or 0)
         if declared > max_bytes:
-            raise _too_big(what, declared, max_bytes)
-        body = bytearray()
+            raise too_big(what, declared, max_bytes)
         try:
-            for chunk in response.iter_content(_CHUNK):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _too_big(what, len(body), max_bytes)
-                if time.monotonic() > deadline:
-                    raise InputImageError(f"{what} did not finish downloading within {timeout:g} s.")
+            body = read_bounded(
+                response,
+                deadline=deadline,
+                max_bytes=max_bytes,
+                too_big=lambda size: too_big(what, size, max_bytes),
+                too_late=lambda: InputImageError(f"{what} did not finish downloading within {timeout:g} s."),
+            )
         except requests.exceptions.RequestException:
             raise InputImageError(f"The download of {what} from {shown_url(url)} broke off.{hint}") from None
     return bytes(body)
@@ -98,5 +97,5 @@ def from_text(text: str, *, what: str, timeout: float, max_bytes: int = MAX_INPU
     except ValueError:
         raise InputImageError(f"{what} is not valid base64.") from None
     if len(data) > max_bytes:
-        raise _too_big(what, len(data), max_bytes)
+        raise too_big(what, len(data), max_bytes)
     return from_bytes(data, what)
