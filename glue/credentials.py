@@ -8,6 +8,7 @@ from typing import Any
 
 from webui.errors import WebUIError
 from webui.http import DEFAULT_TIMEOUT, ServerConfig, redact
+from webui.net import AddressPolicy
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -28,7 +29,13 @@ def server_config(credentials: Mapping[str, Any]) -> ServerConfig:
         api_key=str(credentials.get("api_key") or ""),
         timeout=DEFAULT_TIMEOUT if timeout in (None, "") else timeout,
         verify_ssl=_flag(credentials.get("verify_ssl"), True),
+        allow_private_image_urls=_flag(credentials.get("allow_private_image_urls"), False),
     )
+
+
+def image_policy(config: ServerConfig) -> AddressPolicy:
+    """Which addresses image URLs may point at: public ones, unless the operator allowed private ones."""
+    return AddressPolicy(allow_private=config.allow_private_image_urls)
 
 
 @contextmanager
@@ -37,7 +44,5 @@ def secrets_removed(config: ServerConfig) -> Iterator[None]:
     try:
         yield
     except WebUIError as error:
-        clean = redact(error.message, config.secrets())
-        error.message = clean
-        error.args = (clean,)
+        error.replace_message(redact(error.message, config.secrets()))
         raise error from None

@@ -1,4 +1,4 @@
-"""img2img inputs from Dify: file parameters, or URL / base64 text from variables."""
+"""Image inputs from Dify: file parameters, or URL / base64 text from variables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 from dify_plugin.file.file import File
 
 from webui.errors import InputImageError, InvalidParameter
-from webui.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, shown_url, too_big
+from webui.http import shown_url
+from webui.net import AddressPolicy, NetError, Origin
+from webui.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
 
 FILES_URL_HINT = (
     " Dify builds the file URLs it gives plugins from FILES_URL (INTERNAL_FILES_URL when set) in its "
@@ -18,62 +20,78 @@ FILES_URL_HINT = (
 )
 
 
-def _from_file(file: File, what: str, timeout: float) -> InputImage:
-    what = f"{what} '{file.filename}'" if file.filename else what
+def _from_file(file: File, what: str, timeout: float, policy: AddressPolicy) -> InputImage:
+    what = f"{what} '{file.filename[:100]}'" if file.filename else what
     if file.size and file.size > MAX_INPUT_BYTES:
         raise too_big(what, file.size, MAX_INPUT_BYTES)
-    if not file.url.startswith(("http://", "https://")):
+    try:
+        origin = Origin.of(file.url)
+    except NetError:
         raise InputImageError(
-            f"Dify passed {what} with a relative URL ({shown_url(file.url)}), which the plugin cannot download."
+            f"Dify passed {what} with a relative URL ({shown_url(file.url)[:200]}), which the plugin cannot download."
             + FILES_URL_HINT
-        )
-    return from_bytes(download(file.url, what=what, timeout=timeout, hint=FILES_URL_HINT), what)
+        ) from None
+    # Dify chose this address, so its origin is trusted even when it is private (the
+    # api container); a redirect anywhere else is checked like any other URL.
+    trusted = AddressPolicy(policy.allow_private, policy.trusted | {origin})
+    return from_bytes(download(file.url, what=what, timeout=timeout, policy=trusted, hint=FILES_URL_HINT), what)
 
 
-def _one(value: Any, what: str, timeout: float) -> InputImage:
+def load_image(value: Any, what: str, timeout: float, policy: AddressPolicy) -> InputImage:
+    """One image input: a Dify file, or text (http(s) URL, data: URI, base64)."""
     if isinstance(value, File):
-        return _from_file(value, what, timeout)
+        return _from_file(value, what, timeout, policy)
     if isinstance(value, str):
-        return from_text(value, what=what, timeout=timeout)
+        return from_text(value, what=what, timeout=timeout, policy=policy)
     raise InvalidParameter(f"{what} must be a file, an http(s) URL or base64 text, got {type(value).__name__}.")
 
 
-def _given(value: Any) -> bool:
+def given(value: Any) -> bool:
     return value not in (None, "", [])
 
 
+def take_images(parameters: dict[str, Any], file: str, files: str | None, text: str) -> list[Any]:
+    """Pop one image input's parameters (a file, several files, text); the given values in that order."""
+    values = [
+        parameters.pop(file, None),
+        *(parameters.pop(files, None) or [] if files else []),
+        parameters.pop(text, None),
+    ]
+    return [value for value in values if given(value)]
+
+
+def load_images(values: list[Any], what: str, timeout: float, policy: AddressPolicy) -> list[InputImage]:
+    """Every value loaded and checked; numbered in messages when there are several."""
+    if len(values) == 1:
+        return [load_image(values[0], f"The {what}", timeout, policy)]
+    numbered = what[:1].upper() + what[1:]
+    return [load_image(value, f"{numbered} {index + 1}", timeout, policy) for index, value in enumerate(values)]
+
+
 @dataclass
-class ImageInputs:
+class Img2ImgImages:
     """The image inputs of an img2img call, taken out of the tool parameters."""
 
     init: list[Any]
     mask: Any
 
     @classmethod
-    def take(cls, parameters: dict[str, Any]) -> ImageInputs:
+    def take(cls, parameters: dict[str, Any]) -> Img2ImgImages:
         """Pop the image inputs from ``parameters``; init images in the order init_image,
         init_images, init_image_url; the mask from the mask file or mask_url (not both)."""
-        init_file = parameters.pop("init_image", None)
-        init_files = parameters.pop("init_images", None) or []
-        init_text = parameters.pop("init_image_url", None)
-        mask_file = parameters.pop("mask", None)
-        mask_text = parameters.pop("mask_url", None)
-        if _given(mask_file) and _given(mask_text):
+        init = take_images(parameters, "init_image", "init_images", "init_image_url")
+        masks = take_images(parameters, "mask", None, "mask_url")
+        if len(masks) > 1:
             raise InvalidParameter("Give the mask either as a file (mask) or as text (mask_url), not both.")
-        init = [value for value in (init_file, *init_files, init_text) if _given(value)]
-        return cls(init, mask_file if _given(mask_file) else mask_text if _given(mask_text) else None)
+        return cls(init, masks[0] if masks else None)
 
-    def load(self, timeout: float) -> tuple[list[InputImage], InputImage | None]:
+    def load(self, timeout: float, policy: AddressPolicy) -> tuple[list[InputImage], InputImage | None]:
         """Download or decode every image and check it; (init images, mask or None)."""
         if not self.init:
             raise InvalidParameter(
                 "img2img needs an init image: set init_image (a file), init_images (files) or "
                 "init_image_url (an http(s) URL or base64 text)."
             )
-        single = len(self.init) == 1
-        images = [
-            _one(value, "The init image" if single else f"Init image {index + 1}", timeout)
-            for index, value in enumerate(self.init)
-        ]
-        mask = _one(self.mask, "The mask", timeout) if self.mask is not None else None
+        images = load_images(self.init, "init image", timeout, policy)
+        mask = load_image(self.mask, "The mask", timeout, policy) if self.mask is not None else None
         return images, mask

@@ -8,8 +8,8 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from glue.credentials import secrets_removed, server_config
-from glue.files import ImageInputs
+from glue.credentials import image_policy, secrets_removed, server_config
+from glue.files import Img2ImgImages
 from glue.outputs import generation_messages
 from glue.pickers import merge_picks
 from webui.client import WebUIClient
@@ -29,17 +29,8 @@ def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
         parameters = merge_picks(parameters)
-        sources = ImageInputs.take(parameters)
+        sources = Img2ImgImages.take(parameters)
         request, options, passthrough = parse_inputs(Img2ImgRequest, parameters)
-        images, mask = sources.load(options.timeout or config.timeout)
-        update: dict[str, Any] = {
-            "init_images": [image.base64() for image in images],
-            "mask": mask.base64() if mask else None,
-        }
-        if len(images) > 1:  # A1111 takes one init image per batch slot, and refuses more images than slots
-            update["batch_size"] = len(images)
-        first = images[0].image
-        generation = WebUIClient(config).img2img(
-            request.model_copy(update=update), options, passthrough, init_size=(first.width, first.height)
-        )
+        images, mask = sources.load(options.timeout or config.timeout, image_policy(config))
+        generation = WebUIClient(config).img2img(request, options, passthrough, init_images=images, mask=mask)
         yield from generation_messages(tool, generation, "img2img")

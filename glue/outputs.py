@@ -1,8 +1,8 @@
 """A finished generation -> Dify messages: one blob per image, a JSON summary, variables, text.
 
 Images only ever leave as blob messages (the SDK streams them in 8 KiB chunks); the
-JSON and text messages carry no base64, so no stdout line comes near the daemon's
-5 MiB limit.
+JSON, variable and text messages carry no base64 and are cut to fit the daemon's
+line limit (glue/budget.py), keeping seeds, counts and the first infotext whole.
 """
 
 from __future__ import annotations
@@ -13,20 +13,21 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
+from glue.budget import bounded, bounded_text
 from webui.client import Generation
 from webui.errors import InvalidResponse
-from webui.results import OutputImage
+from webui.results import DIFY_MAX_FILE_BYTES, OutputImage
+from webui.units import mib
 
-# Dify's API refuses a tool file larger than this (core/plugin/utils/chunk_merger.py).
-DIFY_MAX_FILE_BYTES = 30 * 1024 * 1024
-
-
-def _mib(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MiB"
+# Never cut from the JSON summary or the variables.
+PROTECTED = ("seeds", "subseeds", "seed", "image_count", "width", "height", "filename", "role")
 
 
 def _filenames(prefix: str, images: list[OutputImage]) -> list[str]:
+    """<prefix>_<seed>.<ext> (grid, extra_N); a repeated seed gets _2, _3 ... in one pass."""
     names: list[str] = []
+    taken: set[str] = set()
+    counters: dict[str, int] = {}
     extras = 0
     for image in images:
         if image.role == "grid":
@@ -36,10 +37,12 @@ def _filenames(prefix: str, images: list[OutputImage]) -> list[str]:
             stem = f"{prefix}_extra_{extras}"
         else:
             stem = f"{prefix}_{image.seed if image.seed is not None else image.index + 1}"
-        name, suffix = stem, 2
-        while f"{name}.{image.image.extension}" in names:
-            name, suffix = f"{stem}_{suffix}", suffix + 1
-        names.append(f"{name}.{image.image.extension}")
+        name = f"{stem}.{image.image.extension}"
+        while name in taken:
+            counters[stem] = counters.get(stem, 1) + 1
+            name = f"{stem}_{counters[stem]}.{image.image.extension}"
+        taken.add(name)
+        names.append(name)
     return names
 
 
@@ -53,7 +56,7 @@ def summary(generation: Generation, files: list[dict[str, Any]], skipped: list[s
         "model": result.model,
         "sampler": result.sampler,
         "scheduler": result.scheduler,
-        "server": {**generation.flavour.describe(), "version": result.info.get("version")},
+        "server": {**generation.flavour.describe(), "version": result.version},
         "seconds": round(generation.seconds, 2),
         "parameters": generation.payload,
         "not_returned": skipped,
@@ -96,8 +99,8 @@ def generation_messages(tool: Tool, generation: Generation, prefix: str) -> Iter
         size = len(image.data)
         if size > DIFY_MAX_FILE_BYTES:
             skipped.append(
-                f"Image {image.index + 1} ({_mib(size)}) was not returned: Dify accepts files up to "
-                f"{_mib(DIFY_MAX_FILE_BYTES)}. Lower width/height, or set the server's image format "
+                f"Image {image.index + 1} ({mib(size)}) was not returned: Dify accepts files up to "
+                f"{mib(DIFY_MAX_FILE_BYTES)}. Lower width/height, or set the server's image format "
                 "to JPEG or WebP (Settings → Saving images)."
             )
             continue
@@ -117,10 +120,14 @@ def generation_messages(tool: Tool, generation: Generation, prefix: str) -> Iter
         image.data = b""  # the SDK has copied it into chunks; free it now
     if images and not files:
         raise InvalidResponse(" ".join(skipped))
+    yield from summary_messages(tool, summary(generation, files, skipped), _variables(generation, files))
+    yield tool.create_text_message(bounded_text(_text(generation, files, skipped)))
+
+
+def _variables(generation: Generation, files: list[dict[str, Any]]) -> dict[str, Any]:
     result = generation.result
     generated = [item for item in files if item["role"] == "image"]
-    yield tool.create_json_message(summary(generation, files, skipped))
-    variables: dict[str, Any] = {
+    return {
         "seed": result.seeds[0] if result.seeds else None,
         "seeds": result.seeds,
         "subseeds": result.subseeds,
@@ -132,7 +139,15 @@ def generation_messages(tool: Tool, generation: Generation, prefix: str) -> Iter
         "height": generated[0]["height"] if generated else None,
         "image_count": len(generated),
     }
+
+
+def summary_messages(tool: Tool, data: dict[str, Any], variables: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    """The JSON message, then one message per variable that has a value; each cut to fit
+    a message line, and the JSON says what was cut."""
+    data, notes = bounded(data, protect=PROTECTED)
+    if notes:
+        data["cut_to_fit"] = notes
+    yield tool.create_json_message(data)
     for name, value in variables.items():
         if value is not None:
-            yield tool.create_variable_message(name, value)
-    yield tool.create_text_message(_text(generation, files, skipped))
+            yield tool.create_variable_message(name, bounded(value, protect=PROTECTED)[0])

@@ -9,25 +9,30 @@ the last list it got for these credentials (or nothing) instead of failing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from dify_plugin.entities import I18nObject, ParameterOption
 
 from glue.credentials import server_config
+from webui.catalog import CHOICES
 from webui.client import WebUIClient
 from webui.errors import WebUIError
 from webui.names import Choice
-from webui.resolve import NameResolver
 
-# picker parameter -> the free-text parameter it fills when that one is empty
+
+class Picker(NamedTuple):
+    fills: str  # the free-text parameter it fills when that one is empty
+    kind: str  # the kind of name it lists (webui.catalog.CHOICES)
+
+
 PICKERS = {
-    "pick_checkpoint": "checkpoint",
-    "pick_sampler": "sampler_name",
-    "pick_scheduler": "scheduler",
-    "pick_vae": "vae",
-    "pick_hr_upscaler": "hr_upscaler",
-    "pick_styles": "styles",
+    "pick_checkpoint": Picker("checkpoint", "checkpoint"),
+    "pick_sampler": Picker("sampler_name", "sampler"),
+    "pick_scheduler": Picker("scheduler", "scheduler"),
+    "pick_vae": Picker("vae", "vae"),
+    "pick_hr_upscaler": Picker("hr_upscaler", "hr_upscaler"),
+    "pick_styles": Picker("styles", "style"),
 }
 _LAST_GOOD: dict[tuple[str, str], list[Choice]] = {}
 _LOCK = threading.Lock()
@@ -40,23 +45,11 @@ def _empty(value: Any) -> bool:
 def merge_picks(parameters: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``parameters`` without pickers; a picked value fills its empty free input."""
     merged = dict(parameters)
-    for pick, target in PICKERS.items():
+    for pick, picker in PICKERS.items():
         picked = merged.pop(pick, None)
-        if not _empty(picked) and _empty(merged.get(target)):
-            merged[target] = picked
+        if not _empty(picked) and _empty(merged.get(picker.fills)):
+            merged[picker.fills] = picked
     return merged
-
-
-def _fetchers(client: WebUIClient) -> dict[str, Callable[[], list[Choice]]]:
-    catalog = client.catalog
-    return {
-        "pick_checkpoint": catalog.checkpoints,
-        "pick_sampler": catalog.samplers,
-        "pick_scheduler": lambda: NameResolver(catalog, client.flavour()).scheduler_choices(),
-        "pick_vae": lambda: catalog.vaes(client.flavour()),
-        "pick_hr_upscaler": catalog.upscalers,
-        "pick_styles": catalog.styles,
-    }
 
 
 def picker_options(credentials: Mapping[str, Any], parameter: str) -> list[ParameterOption]:
@@ -65,12 +58,13 @@ def picker_options(credentials: Mapping[str, Any], parameter: str) -> list[Param
         config = server_config(credentials)
     except WebUIError:
         return []
-    fetch = _fetchers(WebUIClient(config)).get(parameter)
-    if fetch is None:
+    picker = PICKERS.get(parameter)
+    if picker is None:
         return []
     key = (config.fingerprint(), parameter)
     try:
-        choices = fetch()
+        client = WebUIClient(config)
+        choices = CHOICES[picker.kind](client.catalog, client.flavour()) or []
     except WebUIError:
         with _LOCK:
             choices = _LAST_GOOD.get(key, [])

@@ -8,7 +8,9 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
+from glue.budget import bounded_text
 from glue.credentials import secrets_removed, server_config
+from glue.outputs import summary_messages
 from webui.client import WebUIClient
 from webui.resources import list_resources, parse_kinds
 
@@ -33,9 +35,8 @@ def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolI
     with secrets_removed(config):
         kinds = parse_kinds(parameters.get("include"))
         resources = list_resources(WebUIClient(config), kinds)
-    yield tool.create_json_message(resources)
     server = resources["server"]["label"]
-    yield tool.create_variable_message("server", server)
+    variables: dict[str, Any] = {"server": server}
     lines = [f"{server} at {config.base_url}"]
     for kind in kinds:
         value = resources[kind]
@@ -44,13 +45,14 @@ def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolI
                 lines.append("controlnet: not installed")
                 continue
             for part in ("models", "modules"):
-                yield tool.create_variable_message(f"controlnet_{part}", value[part])
+                variables[f"controlnet_{part}"] = value[part]
                 lines.append(_line(f"controlnet_{part}", value[part]))
             continue
         if kind == "loras" and value is None:
             lines.append("loras: this server has no LoRA list (/sdapi/v1/loras)")
             continue
         names = _names(kind, value)
-        yield tool.create_variable_message(kind, names)
+        variables[kind] = names
         lines.append(_line(kind, names))
-    yield tool.create_text_message("\n".join(lines))
+    yield from summary_messages(tool, resources, variables)
+    yield tool.create_text_message(bounded_text("\n".join(lines)))

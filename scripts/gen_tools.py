@@ -46,11 +46,11 @@ def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
     return annotation, metadata
 
 
-def _field(tool: str, name: str, spec: dict[str, Any]) -> FieldInfo | None:
-    wanted = spec.get("field", name)
+def model_field(tool: str, name: str) -> FieldInfo | None:
+    """The request-model field that defines parameter ``name`` of ``tool``, if any."""
     for model in MODELS.get(tool, []):
-        if wanted in model.model_fields:
-            return model.model_fields[wanted]
+        if name in model.model_fields:
+            return model.model_fields[name]
     return None
 
 
@@ -65,9 +65,7 @@ def _dify_type(base: Any) -> str:
 
 
 def render_parameter(tool: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    if tool not in spec.get("tools", []):
-        raise SystemExit(f"spec/tools.yaml lists {name!r} for {tool}, but parameters.yaml does not name {tool}")
-    field = _field(tool, name, spec)
+    field = model_field(tool, name)
     if field is None and "type" not in spec:
         raise SystemExit(f"{tool}.{name}: no model field and no type in spec/parameters.yaml")
     base, constraints = _unwrap(field.annotation) if field else (None, [])

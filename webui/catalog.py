@@ -1,16 +1,26 @@
-"""The server's own lists (checkpoints, samplers, ...), fetched once and cached briefly."""
+"""The server's own lists (checkpoints, samplers, ...), fetched once, cached briefly, and
+parsed into typed items the way A1111's api/models.py declares them.
+
+A list whose items do not have the declared shape is an InvalidResponse, never a raw
+Python error. ``CHOICES`` is the one table from a kind of name to its fetcher; pickers,
+list_resources and the name checks all read it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from webui.cache import LIST_TTL, TTLCache
 from webui.errors import ApiDisabled, InvalidResponse, ServerRejected
-from webui.flavour import Flavour
+from webui.flavour import Family, Flavour
 from webui.http import Transport
-from webui.names import Choice
+from webui.names import MAX_NAME_CHARS, Choice
 
+# Values A1111 accepts for sd_vae besides the file names in /sdapi/v1/sd-vae.
+VAE_BUILTINS = ("Automatic", "None")
 LATENT_MODES_FALLBACK = (
     "Latent",
     "Latent (antialiased)",
@@ -19,14 +29,76 @@ LATENT_MODES_FALLBACK = (
     "Latent (nearest)",
     "Latent (nearest-exact)",
 )
-# Values A1111 accepts for sd_vae besides the file names in /sdapi/v1/sd-vae.
-VAE_BUILTINS = ("Automatic", "None")
+# Scheduler labels of A1111 1.9, which has the field but no /schedulers list.
+A1111_19_SCHEDULERS = ("Automatic", "Uniform", "Karras", "Exponential", "Polyexponential", "SGM Uniform")
+
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
+Text = Annotated[str, StringConstraints(max_length=65536)]
 
 
-def _items(data: Any, what: str) -> list[dict[str, Any]]:
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise InvalidResponse(f"The server's {what} list is not a JSON list of objects.")
-    return data
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CheckpointItem(_Item):
+    title: Name
+    model_name: Name | None = None
+    hash: Name | None = None
+    sha256: Name | None = None
+    filename: Text | None = None
+
+
+class SamplerItem(_Item):
+    name: Name
+    aliases: list[Name] = Field(default_factory=list)
+
+
+class SchedulerItem(_Item):
+    name: Name
+    label: Name | None = None
+    aliases: list[Name] | None = None
+
+
+class NamedItem(_Item):
+    """Upscalers, latent modes, hypernetworks, styles: items known by ``name``."""
+
+    name: Name
+
+
+class VaeItem(_Item):
+    model_name: Name
+    filename: Text | None = None
+
+
+class LoraItem(_Item):
+    name: Name
+    alias: Name | None = None
+
+
+class Embeddings(_Item):
+    loaded: dict[Name, Any] = Field(default_factory=dict)
+
+
+class ControlNetModels(_Item):
+    model_list: list[Name]
+
+
+class ControlNetModules(_Item):
+    module_list: list[Name] = Field(default_factory=list)
+
+
+def parse_items[T](data: Any, kind: type[T], what: str) -> T:
+    """``data`` validated as ``kind``; InvalidResponse naming the list otherwise."""
+    try:
+        return TypeAdapter(kind).validate_python(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the answer"
+        raise InvalidResponse(
+            f"The server's {what} list is not in the shape A1111 uses ({where}: {first['msg']})."
+        ) from None
+    except RecursionError:
+        raise InvalidResponse(f"The server's {what} list is nested too deeply.") from None
 
 
 def _stem(path: str) -> str:
@@ -58,102 +130,105 @@ class Catalog:
                     return None
                 raise
 
-        return self._cached(route, load)
+        return self._cache.get_or_load((self._prefix, route), self._ttl, load)
 
-    def _cached(self, name: str, load: Callable[[], Any]) -> Any:
-        return self._cache.get_or_load((self._prefix, name), self._ttl, load)
+    def checkpoint_items(self) -> list[CheckpointItem]:
+        return parse_items(self.get("/sdapi/v1/sd-models", "checkpoints"), list[CheckpointItem], "checkpoint")
 
-    def checkpoints(self) -> list[Choice]:
+    def checkpoints(self, flavour: Flavour | None = None) -> list[Choice]:
         choices = []
-        for item in _items(self.get("/sdapi/v1/sd-models", "checkpoints"), "checkpoint"):
-            title = str(item.get("title") or item.get("model_name") or "")
-            if not title:
-                continue
-            spellings = [str(item[key]) for key in ("model_name", "hash", "sha256") if item.get(key)]
-            if item.get("filename"):
-                filename = str(item["filename"]).replace("\\", "/").rsplit("/", 1)[-1]
+        for item in self.checkpoint_items():
+            spellings = [value for value in (item.model_name, item.hash, item.sha256) if value]
+            if item.filename:
+                filename = item.filename.replace("\\", "/").rsplit("/", 1)[-1][:MAX_NAME_CHARS]
                 spellings += [filename, _stem(filename)]
-            choices.append(Choice(title, title, tuple(spellings)))
+            choices.append(Choice(item.title, item.title, tuple(spellings)))
         return choices
 
-    def samplers(self) -> list[Choice]:
-        return [
-            Choice(str(item["name"]), spellings=tuple(str(a) for a in item.get("aliases") or ()))
-            for item in _items(self.get("/sdapi/v1/samplers", "samplers"), "sampler")
-            if item.get("name")
-        ]
+    def samplers(self, flavour: Flavour | None = None) -> list[Choice]:
+        items = parse_items(self.get("/sdapi/v1/samplers", "samplers"), list[SamplerItem], "sampler")
+        return [Choice(item.name, spellings=tuple(item.aliases)) for item in items]
 
-    def schedulers(self, flavour: Flavour) -> list[Choice] | None:
-        """None when the server has no /schedulers route (A1111 ≤1.9, SD.Next)."""
-        if not flavour.schedulers_route:
-            return None
-        data = self.get("/sdapi/v1/schedulers", "schedulers", optional=True)
+    def schedulers(self, flavour: Flavour) -> list[Choice]:
+        """The schedule types this server takes: its /schedulers list, A1111 1.9's fixed
+        ones where that route is missing, none on SD.Next (no per-request scheduler)."""
+        if flavour.family is Family.SDNEXT:
+            return []
+        data = self.get("/sdapi/v1/schedulers", "schedulers", optional=True) if flavour.schedulers_route else None
         if data is None:
-            return None
-        return [
-            Choice(
-                str(item.get("label") or item["name"]),
-                spellings=(str(item["name"]), *(str(a) for a in item.get("aliases") or ())),
-            )
-            for item in _items(data, "scheduler")
-            if item.get("name")
-        ]
+            return [Choice(label, spellings=(label.lower().replace(" ", "_"),)) for label in A1111_19_SCHEDULERS]
+        items = parse_items(data, list[SchedulerItem], "scheduler")
+        return [Choice(item.label or item.name, spellings=(item.name, *(item.aliases or ()))) for item in items]
 
-    def upscalers(self) -> list[Choice]:
+    def upscalers(self, flavour: Flavour | None = None) -> list[Choice]:
         """Latent modes and upscaler models: every value hr_upscaler accepts."""
         latent = self.get("/sdapi/v1/latent-upscale-modes", "latent upscale modes", optional=True)
-        names = [str(item["name"]) for item in _items(latent, "latent mode")] if latent else list(LATENT_MODES_FALLBACK)
-        upscalers = self.get("/sdapi/v1/upscalers", "upscalers")
-        names += [str(item["name"]) for item in _items(upscalers, "upscaler") if item.get("name")]
+        names = (
+            [item.name for item in parse_items(latent, list[NamedItem], "latent mode")]
+            if latent is not None
+            else list(LATENT_MODES_FALLBACK)
+        )
+        names += [item.name for item in self.upscaler_models()]
         return [Choice(name) for name in dict.fromkeys(names)]
 
+    def upscaler_models(self) -> list[NamedItem]:
+        """The upscaler models of /sdapi/v1/upscalers (what the Extras tab accepts)."""
+        return parse_items(self.get("/sdapi/v1/upscalers", "upscalers"), list[NamedItem], "upscaler")
+
     def vaes(self, flavour: Flavour) -> list[Choice]:
-        """Values for the VAE setting: file names from /sd-vae (Forge: /sd-modules)."""
+        """Values for the VAE setting: file names from /sd-vae (Forge: module paths from /sd-modules)."""
         data = self.get(flavour.vae_route, "VAEs", optional=True) or []
-        choices = [] if flavour.vae_setting == "forge_additional_modules" else [Choice(v) for v in VAE_BUILTINS]
-        for item in _items(data, "VAE"):
-            name = str(item.get("model_name") or "")
-            filename = str(item.get("filename") or "")
-            if not name:
-                continue
+        choices = [] if flavour.is_forge else [Choice(v) for v in VAE_BUILTINS]
+        for item in parse_items(data, list[VaeItem], "VAE"):
             # Forge selects modules by the file path /sd-modules reports.
-            value = filename if flavour.vae_setting == "forge_additional_modules" and filename else name
-            choices.append(Choice(value, name, (name, filename, _stem(name))))
+            value = item.filename if flavour.is_forge and item.filename else item.model_name
+            choices.append(
+                Choice(value, item.model_name, (item.model_name, item.filename or "", _stem(item.model_name)))
+            )
         return choices
 
-    def loras(self) -> list[Choice] | None:
+    def loras(self, flavour: Flavour | None = None) -> list[Choice] | None:
         """None when the server has no /sdapi/v1/loras (built-in Lora extension off, SD.Next outside diffusers)."""
         data = self.get("/sdapi/v1/loras", "LoRAs", optional=True)
         if data is None:
             return None
         choices = []
-        for item in _items(data, "LoRA"):
-            name, alias = str(item.get("name") or ""), str(item.get("alias") or "")
-            if name:
-                label = name if alias in ("", name) else f"{name} (alias {alias})"
-                choices.append(Choice(name, label, (alias,) if alias else ()))
+        for item in parse_items(data, list[LoraItem], "LoRA"):
+            alias = item.alias or ""
+            label = item.name if alias in ("", item.name) else f"{item.name} (alias {alias})"
+            choices.append(Choice(item.name, label, (alias,) if alias else ()))
         return choices
 
-    def hypernetworks(self) -> list[Choice]:
+    def hypernetworks(self, flavour: Flavour | None = None) -> list[Choice]:
         data = self.get("/sdapi/v1/hypernetworks", "hypernetworks", optional=True) or []
-        return [Choice(str(item["name"])) for item in _items(data, "hypernetwork") if item.get("name")]
+        return [Choice(item.name) for item in parse_items(data, list[NamedItem], "hypernetwork")]
 
-    def styles(self) -> list[Choice]:
+    def styles(self, flavour: Flavour | None = None) -> list[Choice]:
         data = self.get("/sdapi/v1/prompt-styles", "styles", optional=True) or []
-        return [Choice(str(item["name"])) for item in _items(data, "style") if item.get("name")]
+        return [Choice(item.name) for item in parse_items(data, list[NamedItem], "style")]
 
     def embeddings(self) -> list[str]:
         data = self.get("/sdapi/v1/embeddings", "embeddings", optional=True)
-        loaded = data.get("loaded") if isinstance(data, dict) else None
-        return sorted(loaded) if isinstance(loaded, dict) else []
+        return sorted(parse_items(data, Embeddings, "embedding").loaded) if data is not None else []
 
-    def controlnet(self) -> dict[str, list[str]] | None:
-        """ControlNet models and modules, or None when the extension is not installed."""
-        models = self.get("/controlnet/model_list", "ControlNet models", optional=True)
-        if not isinstance(models, dict):
-            return None
-        modules = self.get("/controlnet/module_list", "ControlNet modules", optional=True)
-        return {
-            "models": [str(name) for name in models.get("model_list") or []],
-            "modules": [str(name) for name in (modules or {}).get("module_list") or []],
-        }
+    def controlnet_models(self) -> list[str] | None:
+        """ControlNet models, or None when no ControlNet (extension or Forge's built-in) is there."""
+        data = self.get("/controlnet/model_list", "ControlNet models", optional=True)
+        return None if data is None else parse_items(data, ControlNetModels, "ControlNet model").model_list
+
+    def controlnet_modules(self) -> list[str] | None:
+        data = self.get("/controlnet/module_list", "ControlNet modules", optional=True)
+        return None if data is None else parse_items(data, ControlNetModules, "ControlNet module").module_list
+
+
+# Every kind of name a person picks, and where its valid values come from.
+CHOICES: dict[str, Callable[[Catalog, Flavour], list[Choice] | None]] = {
+    "checkpoint": Catalog.checkpoints,
+    "sampler": Catalog.samplers,
+    "scheduler": Catalog.schedulers,
+    "vae": Catalog.vaes,
+    "hr_upscaler": Catalog.upscalers,
+    "style": Catalog.styles,
+    "lora": Catalog.loras,
+    "hypernetwork": Catalog.hypernetworks,
+}

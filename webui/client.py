@@ -6,17 +6,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
 from webui.catalog import Catalog
-from webui.errors import ApiDisabled, InvalidResponse, ServerFailed, ServerRejected
+from webui.errors import AuthenticationFailed, InvalidResponse, ServerError
 from webui.flavour import Flavour, from_openapi, from_probes
-from webui.http import GENERATION_MAX_BYTES, ServerConfig, Transport
+from webui.http import ServerConfig, Transport
 from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
-from webui.payload import build_payload, fill_img2img_size
+from webui.payload import build_payload, with_init_images
 from webui.resolve import NameResolver
-from webui.results import GenerationResult, parse_generation
+from webui.results import GenerationResult, answer_limit, parse_generation
+from webui.safety import check_request
+from webui.sources import InputImage
 
 CHECK_TIMEOUT = 15.0
 _SHOWN_STRING = 600
@@ -42,14 +42,9 @@ class Generation:
 
 
 class WebUIClient:
-    def __init__(
-        self,
-        config: ServerConfig,
-        cache: TTLCache = SHARED_CACHE,
-        session: requests.Session | None = None,
-    ) -> None:
+    def __init__(self, config: ServerConfig, cache: TTLCache = SHARED_CACHE) -> None:
         self.config = config
-        self.transport = Transport(config, session)
+        self.transport = Transport(config)
         self.catalog = Catalog(self.transport, cache)
         self._cache = cache
 
@@ -72,21 +67,22 @@ class WebUIClient:
         a guess made without an answer is never cached."""
         try:
             return self.transport.call("GET", route, action=f"read {route}", timeout=CHECK_TIMEOUT)
-        except (ApiDisabled, ServerRejected, ServerFailed, InvalidResponse):
+        except AuthenticationFailed:
+            raise
+        except (ServerError, InvalidResponse):
             return None
 
     def _detect(self) -> Flavour:
         detected = from_openapi(self._optional("/openapi.json"))
         if detected is not None:
             return detected
-        samplers = self._optional("/sdapi/v1/samplers") or []
+        samplers = self._optional("/sdapi/v1/samplers")
         return from_probes(
             sdnext_version=isinstance(self._optional("/sdapi/v1/version"), dict),
             sd_modules=isinstance(self._optional("/sdapi/v1/sd-modules"), list),
             schedulers=isinstance(self._optional("/sdapi/v1/schedulers"), list),
-            combined_samplers=any(
-                isinstance(item, dict) and str(item.get("name", "")).endswith(" Karras") for item in samplers
-            ),
+            combined_samplers=isinstance(samplers, list)
+            and any(isinstance(item, dict) and str(item.get("name", "")).endswith(" Karras") for item in samplers),
         )
 
     def prepare(
@@ -95,8 +91,10 @@ class WebUIClient:
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], Flavour]:
-        """Resolve every name against the server and build the body for its flavour."""
+        """Check the request against the trust rules and every name against the server,
+        then build the body for its flavour."""
         flavour = self.flavour()
+        check_request(request, passthrough)
         request, options = NameResolver(self.catalog, flavour).apply(request, options)
         return build_payload(request, options, flavour, passthrough), flavour
 
@@ -114,9 +112,11 @@ class WebUIClient:
         request: Img2ImgRequest,
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
-        init_size: tuple[int, int] | None = None,
+        *,
+        init_images: list[InputImage],
+        mask: InputImage | None = None,
     ) -> Generation:
-        payload, flavour = self.prepare(fill_img2img_size(request, init_size), options, passthrough)
+        payload, flavour = self.prepare(with_init_images(request, init_images, mask), options, passthrough)
         return self._generate("/sdapi/v1/img2img", "img2img", payload, flavour, options)
 
     def _generate(
@@ -128,6 +128,7 @@ class WebUIClient:
         options: GenerationOptions,
     ) -> Generation:
         timeout = options.timeout or self.config.timeout
+        images = int(payload.get("batch_size", 1)) * int(payload.get("n_iter", 1))
         started = time.monotonic()
         body = self.transport.call(
             "POST",
@@ -135,7 +136,8 @@ class WebUIClient:
             action=f"run {name}",
             payload=payload,
             timeout=timeout,
-            max_bytes=GENERATION_MAX_BYTES,
+            max_bytes=answer_limit(images),
+            generation=True,
         )
         result = parse_generation(body, images_expected=payload.get("send_images", True) is not False)
         return Generation(result, summarize(payload), flavour, time.monotonic() - started)

@@ -1,16 +1,39 @@
 """Every fault the client can meet, as exceptions whose message a user can act on.
 
-The class name is shown by Dify next to the message ("error type: ServerFailed"),
-so each class names the kind of fault. Messages never contain credentials: they are
-built from our own text plus the server's own ``detail``/``errors`` fields.
+The tree has one base per kind of fault, like httpx's, so code and tests match on kinds:
+
+    WebUIError
+    ├── InputError            refused locally: nothing was sent to the WebUI
+    │   ├── InvalidParameter  a tool input is missing, of the wrong type or out of range
+    │   │   └── UnknownName   a name the server does not list
+    │   ├── InputImageError   an input image could not be fetched, decoded or accepted
+    │   ├── UnsafeInput       refused by the trust-boundary rules (docs/security.md)
+    │   └── ExtensionMissing  the request needs a WebUI extension the server does not have
+    ├── ServerUnreachable     no HTTP answer at all
+    ├── ServerTimeout         no complete answer within the deadline
+    │   └── GenerationTimeout ... of a generation (advice about Dify's own limits)
+    ├── ServerError           an HTTP error answer; carries ``status`` and the server's ``detail``
+    │   ├── AuthenticationFailed  401
+    │   ├── ApiDisabled           no such route (404/405): --api missing, or not a WebUI
+    │   ├── ServerRejected        other 4xx
+    │   └── ServerFailed          5xx
+    └── InvalidResponse       a 2xx answer that is not a usable answer
+
+Dify shows the class name next to the message ("error type: ServerFailed"). Messages
+never contain credentials: they quote only the WebUI's own error fields, redacted
+before they are clipped (webui/http.py).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 MAX_DETAIL_CHARS = 1200
+# Bodies that are just a status phrase (Starlette's plain-text "Internal Server Error",
+# which Forge sends for every 500) are the framework's own words and safe to quote.
+_STATUS_PHRASES = {status.phrase for status in HTTPStatus}
 
 
 class WebUIError(Exception):
@@ -23,61 +46,81 @@ class WebUIError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def replace_message(self, message: str) -> None:
+        self.message = message
+        self.args = (message,)
 
-class InvalidParameter(WebUIError):
-    """A tool input was missing, of the wrong type or out of range (nothing was sent)."""
+
+class InputError(WebUIError):
+    """Refused locally, before anything was sent to the WebUI."""
+
+
+class InvalidParameter(InputError):
+    """A tool input was missing, of the wrong type or out of range."""
 
 
 class UnknownName(InvalidParameter):
     """A checkpoint, sampler, LoRA... name the server does not know."""
 
 
-class InputImageError(WebUIError):
+class InputImageError(InputError):
     """An input image could not be fetched, decoded or accepted."""
+
+
+class UnsafeInput(InputError):
+    """An input the trust-boundary rules refuse: a private address, a server write, code."""
+
+
+class ExtensionMissing(InputError):
+    """The request needs a WebUI extension (ControlNet, ADetailer, ...) the server does not have."""
 
 
 class ServerUnreachable(WebUIError):
     """No HTTP answer: connection refused, DNS failure, TLS failure, dropped connection."""
 
 
-class GenerationTimeout(WebUIError):
-    """The server did not answer within the configured timeout."""
+class ServerTimeout(WebUIError):
+    """The server did not send a complete answer within the deadline."""
 
 
-class AuthenticationFailed(WebUIError):
+class GenerationTimeout(ServerTimeout):
+    """A generation did not finish within the configured timeout."""
+
+
+class ServerError(WebUIError):
+    """The server answered with an HTTP error status."""
+
+    def __init__(self, message: str, status: int, detail: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+class AuthenticationFailed(ServerError):
     """HTTP 401 from the server."""
 
 
-class ApiDisabled(WebUIError):
-    """The /sdapi/v1 routes are missing: the server runs without --api, or it is not A1111."""
+class ApiDisabled(ServerError):
+    """The route is missing: the server runs without --api, or it is not an A1111-compatible WebUI."""
 
 
-class ServerRejected(WebUIError):
+class ServerRejected(ServerError):
     """HTTP 4xx: the server refused the request (validation, unknown script, ...)."""
 
-    def __init__(self, message: str, status: int, detail: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
 
-
-class ServerFailed(WebUIError):
+class ServerFailed(ServerError):
     """HTTP 5xx: the server raised while working on the request."""
-
-    def __init__(self, message: str, status: int, detail: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
 
 
 class InvalidResponse(WebUIError):
-    """The server answered 200 with something that is not a usable A1111 answer."""
+    """The server answered 2xx with something that is not a usable answer."""
 
 
-def _clip(text: str) -> str:
+def clip(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """One line of at most ``limit`` characters (and a note of the full length)."""
     text = " ".join(text.split())
-    if len(text) > MAX_DETAIL_CHARS:
-        return text[:MAX_DETAIL_CHARS] + f"… ({len(text)} characters)"
+    if len(text) > limit:
+        return text[:limit] + f"… ({len(text)} characters)"
     return text
 
 
@@ -85,37 +128,56 @@ def _format_validation_item(item: Any) -> str:
     """One FastAPI 422 item (pydantic v1 or v2 shape) as 'field: message'."""
     if not isinstance(item, dict):
         return str(item)
-    loc = [str(part) for part in item.get("loc", []) if part != "body"]
+    raw_loc = item.get("loc")
+    loc = [str(part) for part in raw_loc if part != "body"] if isinstance(raw_loc, list) else []
     msg = str(item.get("msg", "invalid value"))
     if "input" in item and not isinstance(item["input"], (dict, list)):
         msg += f" (got {item['input']!r})"
     return f"{'.'.join(loc)}: {msg}" if loc else msg
 
 
-def server_detail(body: Any, text: str) -> str:
-    """The server's own explanation, whatever shape the body has.
+def describe_body(text: str, content_type: str) -> str:
+    """What a non-JSON body is, without quoting it (it may not come from the WebUI)."""
+    size = len(text.encode("utf-8", "replace"))
+    if "html" in content_type or text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        return f"an HTML page ({size} bytes)"
+    return f"a non-JSON body ({size} bytes)" if text.strip() else "an empty body"
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def server_detail(body: Any, text: str, content_type: str = "", clean: Callable[[str], str] = _keep) -> str:
+    """The server's own explanation, quoted only from the WebUI's error fields.
 
     A1111/reForge: ``{"error", "detail", "body", "errors"}``; FastAPI (Forge, 422s):
-    ``{"detail": str | list}``; SD.Next adds ``code``; anything else: the raw text.
+    ``{"detail": str | list}``; SD.Next adds ``code``; a JSON string is quoted as is.
+    Anything else is described, not quoted: it may be a page from another service.
+    ``clean`` (credential redaction) runs on the whole text before it is clipped.
     """
     if isinstance(body, dict):
         parts: list[str] = []
         detail = body.get("detail")
         if isinstance(detail, list):
-            parts.append("; ".join(_format_validation_item(item) for item in detail))
+            parts.append("; ".join(_format_validation_item(item) for item in detail[:20]))
         elif detail:
             parts.append(str(detail))
         errors = body.get("errors")
         if errors and str(errors) not in parts:
             parts.append(str(errors))
         if parts:
-            return _clip(" — ".join(parts))
+            return clip(clean(" — ".join(parts)))
         if body.get("error"):
-            return _clip(str(body["error"]))
-        return _clip(json.dumps(body, ensure_ascii=False))
+            return clip(clean(str(body["error"])))
+        return "a JSON answer without an error message"
     if isinstance(body, str) and body:
-        return _clip(body)
-    return _clip(text) if text.strip() else "(empty body)"
+        return clip(clean(body))
+    if body is None and text.strip() in _STATUS_PHRASES:
+        return text.strip()
+    if body is not None:
+        return f"a JSON {type(body).__name__} without an error message"
+    return describe_body(text, content_type)
 
 
 def _hint(status: int, error_class: str, detail: str) -> str:
@@ -156,31 +218,44 @@ def _hint(status: int, error_class: str, detail: str) -> str:
     return ""
 
 
-def error_from_response(status: int, body: Any, text: str, action: str) -> WebUIError:
+def error_from_response(
+    status: int,
+    body: Any,
+    text: str,
+    action: str,
+    content_type: str = "",
+    clean: Callable[[str], str] = _keep,
+) -> ServerError:
     """Map a non-2xx answer to the right exception, carrying the server's detail.
 
     ``body`` is the parsed JSON (or None), ``text`` the raw body, ``action`` what we
-    were doing ("txt2img", "list the checkpoints").
+    were doing ("run txt2img", "list the checkpoints"), ``clean`` the redaction.
     """
-    detail = server_detail(body, text)
+    detail = server_detail(body, text, content_type, clean)
     error_class = str(body.get("error", "")) if isinstance(body, dict) else ""
     if status == 401:
         return AuthenticationFailed(
             f"The server refused the credentials while trying to {action} (HTTP 401: {detail}). "
             "Check the username and password in the plugin's authorization: they must match "
-            "the server's --api-auth user:password."
+            "the server's --api-auth user:password.",
+            status,
+            detail,
         )
-    if status == 404 and detail in ("Not Found", '{"detail": "Not Found"}'):
+    if status == 404 and (detail == "Not Found" or body == {"detail": "Not Found"}):
         return ApiDisabled(
             f"The server has no such API route while trying to {action} (HTTP 404 Not Found). "
-            "Start the WebUI with --api (or --nowebui), and check that the base URL points at it."
+            "Start the WebUI with --api (or --nowebui), and check that the base URL points at it.",
+            status,
+            detail,
         )
     if status == 405:
         return ApiDisabled(
             f"The server does not accept this method while trying to {action} (HTTP 405). "
-            "The base URL may point at something other than the WebUI API."
+            "The base URL may point at something other than the WebUI API.",
+            status,
+            detail,
         )
-    label = f"HTTP {status} {error_class}".strip()
+    label = f"HTTP {status} {clip(error_class, 80)}".strip()
     message = f"The server could not {action} ({label}): {detail}.{_hint(status, error_class, detail)}"
     if status >= 500:
         return ServerFailed(message, status, detail)

@@ -43,6 +43,11 @@ class Flavour:
         return f"{name} {self.band}" if self.band else name
 
     @property
+    def is_forge(self) -> bool:
+        """Forge (not reForge): modules instead of VAEs, its own ControlNet, no error middleware."""
+        return self.family is Family.FORGE
+
+    @property
     def combined_sampler_names(self) -> bool:
         """A1111 ≤1.8 names samplers with their schedule: "DPM++ 2M Karras"."""
         return not self.scheduler_field and self.family is not Family.SDNEXT
@@ -55,16 +60,16 @@ class Flavour:
     @property
     def needs_hr_additional_modules(self) -> bool:
         """Forge raises a TypeError for enable_hr when hr_additional_modules is null."""
-        return self.family is Family.FORGE
+        return self.is_forge
 
     @property
     def vae_setting(self) -> str:
         """The override_settings key that selects a VAE."""
-        return "forge_additional_modules" if self.family is Family.FORGE else "sd_vae"
+        return "forge_additional_modules" if self.is_forge else "sd_vae"
 
     @property
     def vae_route(self) -> str:
-        return "/sdapi/v1/sd-modules" if self.family is Family.FORGE else "/sdapi/v1/sd-vae"
+        return "/sdapi/v1/sd-modules" if self.is_forge else "/sdapi/v1/sd-vae"
 
     @property
     def clip_skip_is_field(self) -> bool:
@@ -75,16 +80,20 @@ class Flavour:
         return {"family": self.family.value, "label": self.label, "band": self.band or None}
 
 
+def _mapping(value: Any, key: str) -> dict[str, Any]:
+    """value[key] when both are JSON objects, else {} (a malformed document tells nothing)."""
+    inner = value.get(key) if isinstance(value, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
 def _txt2img_properties(openapi: Any) -> set[str] | None:
     """The property names of the txt2img request schema, whatever it is called."""
-    if not isinstance(openapi, dict):
-        return None
-    schemas = openapi.get("components", {}).get("schemas", {})
+    schemas = _mapping(_mapping(openapi, "components"), "schemas")
     preferred = schemas.get("StableDiffusionProcessingTxt2Img")
-    candidates = [preferred] if preferred else list(schemas.values())
+    candidates = [preferred] if isinstance(preferred, dict) else list(schemas.values())
     for schema in candidates:
-        props = schema.get("properties") if isinstance(schema, dict) else None
-        if isinstance(props, dict) and "enable_hr" in props and "prompt" in props:
+        props = _mapping(schema, "properties")
+        if "enable_hr" in props and "prompt" in props:
             return set(props)
     return None
 
@@ -94,7 +103,7 @@ def from_openapi(openapi: Any) -> Flavour | None:
     props = _txt2img_properties(openapi)
     if props is None:
         return None
-    paths = set(openapi.get("paths", {}))
+    paths = set(_mapping(openapi, "paths"))
     has_list = "/sdapi/v1/schedulers" in paths
     if "distilled_cfg_scale" in props:
         return Flavour(Family.FORGE, scheduler_field=True, schedulers_route=has_list)

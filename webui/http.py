@@ -1,42 +1,49 @@
-"""The one HTTP layer: server settings, auth, timeouts, bounded reads, fault mapping."""
+"""Talking to one WebUI: its settings (ServerConfig), and Transport, which sends a request
+through webui/net.py and turns every outcome into parsed JSON or a WebUIError.
+
+Rules that protect the plugin's neighbours (docs/security.md):
+- a redirect is followed only within the WebUI's own origin; a POST is never re-sent
+  to another host;
+- error text is quoted only from the WebUI's error fields, and credentials are
+  redacted from it before it is clipped;
+- every call has a total deadline and a size cap.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import http.client
 import json
-import socket
-import ssl
-import threading
+import logging
+import re
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
-
-import requests
-import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 
 from webui.errors import (
     GenerationTimeout,
     InvalidParameter,
     InvalidResponse,
+    ServerTimeout,
     ServerUnreachable,
+    WebUIError,
+    describe_body,
     error_from_response,
 )
+from webui.net import CONNECT_TIMEOUT, Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
+from webui.units import mib
 
 DEFAULT_TIMEOUT = 600.0
+MIN_TIMEOUT = 1.0
 MAX_TIMEOUT = 86400.0
-CONNECT_TIMEOUT = 10.0
 LIST_TIMEOUT = 30.0
 LIST_MAX_BYTES = 64 * 1024 * 1024
-GENERATION_MAX_BYTES = 1024 * 1024 * 1024
-_CHUNK = 1024 * 1024
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]"}
-_SESSIONS_KEPT = 16
+_REDIRECTS = 3
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+log = logging.getLogger("sdwebui")
 
 
 def _strip_known_suffixes(path: str) -> str:
@@ -48,19 +55,47 @@ def _strip_known_suffixes(path: str) -> str:
 
 
 def parse_timeout(value: Any, name: str = "timeout") -> float:
-    """Seconds as a positive number; accepts numbers and numeric strings."""
+    """Seconds from MIN_TIMEOUT to MAX_TIMEOUT; accepts numbers and numeric strings."""
     try:
         seconds = float(str(value).strip())
     except ValueError:
-        raise InvalidParameter(f"{name} must be a number of seconds, got {value!r}.") from None
-    if not (0 < seconds <= MAX_TIMEOUT):
-        raise InvalidParameter(f"{name} must be between 1 and {MAX_TIMEOUT:g} seconds, got {value!r}.")
+        raise InvalidParameter(f"{name} must be a number of seconds, got {str(value)[:40]!r}.") from None
+    if not (MIN_TIMEOUT <= seconds <= MAX_TIMEOUT):
+        raise InvalidParameter(
+            f"{name} must be between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds, got {str(value)[:40]!r}."
+        )
     return seconds
+
+
+def split_credentials(url: str) -> tuple[str, str, str]:
+    """(URL without user:password@, user, password) of a URL as a person typed it.
+
+    The user info ends at the last '@' of the authority, so passwords may contain
+    '#', '?' or '/' (which a URL parser would take for the start of the path); it is
+    user info only when the user name itself has no '/'.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url, "", ""
+    userinfo, _, hostpart = rest.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    if "/" in user:
+        return url, "", ""
+    return f"{scheme}://{hostpart}", unquote(user), unquote(password)
+
+
+def shown_url(url: str) -> str:
+    """A URL safe to show: no user info, no query (signed file URLs carry tokens there)."""
+    clean, _, _ = split_credentials(url)
+    parts = urlsplit(clean)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Where the WebUI is and how to talk to it. Build it with :meth:`create`."""
+    """The provider's settings: where the WebUI is, how to talk to it, what inputs may reach.
+
+    Build it with :meth:`create`."""
 
     base_url: str
     username: str = ""
@@ -68,6 +103,7 @@ class ServerConfig:
     api_key: str = field(default="", repr=False)
     timeout: float = DEFAULT_TIMEOUT
     verify_ssl: bool = True
+    allow_private_image_urls: bool = False
 
     @classmethod
     def create(
@@ -78,6 +114,7 @@ class ServerConfig:
         api_key: str = "",
         timeout: Any = DEFAULT_TIMEOUT,
         verify_ssl: bool = True,
+        allow_private_image_urls: bool = False,
     ) -> ServerConfig:
         """Normalise and check the settings a user typed (raises InvalidParameter)."""
         raw = (base_url or "").strip()
@@ -87,20 +124,19 @@ class ServerConfig:
             )
         if "://" not in raw:
             raw = "http://" + raw
+        # Credentials written into the URL move to the auth fields before the URL is
+        # parsed, so that no message can ever show them.
+        raw, url_user, url_password = split_credentials(raw)
+        username = username or url_user
+        password = password or url_password
         parts = urlsplit(raw)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidParameter(f"The base URL must look like http://host:port (got {redact_url(raw)}).")
-        # Credentials written into the URL move to the auth fields and out of the URL,
-        # so that the URL can be shown in messages.
-        if parts.username and not username:
-            username = unquote(parts.username)
-        if parts.password and not password:
-            password = unquote(parts.password)
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+            raise InvalidParameter(f"The base URL must look like http://host:port (got {shown_url(raw)[:200]}).")
         try:
             port = parts.port
         except ValueError:
-            raise InvalidParameter(f"The base URL has an invalid port: {redact_url(raw)}.") from None
+            raise InvalidParameter(f"The base URL has an invalid port: {shown_url(raw)[:200]}.") from None
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
         if port:
             netloc += f":{port}"
         clean = urlunsplit((parts.scheme, netloc, _strip_known_suffixes(parts.path), "", ""))
@@ -119,6 +155,7 @@ class ServerConfig:
             api_key=api_key,
             timeout=parse_timeout(timeout),
             verify_ssl=bool(verify_ssl),
+            allow_private_image_urls=bool(allow_private_image_urls),
         )
 
     @property
@@ -157,49 +194,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def redact_url(url: str) -> str:
-    """The URL without any user:password@ part."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
-
-
-def _root_cause(error: BaseException) -> BaseException:
-    seen: set[int] = set()
-    current: BaseException = error
-    while id(current) not in seen:
-        seen.add(id(current))
-        nested = current.__cause__ or current.__context__
-        if nested is None and current.args and isinstance(current.args[0], BaseException):
-            nested = current.args[0]
-        if nested is None:
-            reason = getattr(current, "reason", None)
-            nested = reason if isinstance(reason, BaseException) else None
-        if nested is None:
-            break
-        current = nested
-    return current
-
-
-def describe_connection_error(error: BaseException) -> str:
-    cause = _root_cause(error)
-    if isinstance(cause, socket.gaierror) or "NameResolution" in type(cause).__name__:
-        return "the host name does not resolve"
-    if isinstance(cause, ConnectionRefusedError):
-        return "the connection was refused (nothing listens on that port)"
-    if isinstance(cause, (ssl.SSLError, requests.exceptions.SSLError)):
-        return "the TLS handshake failed (for a self-signed certificate, turn off SSL verification)"
-    if isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError, urllib3.exceptions.ProtocolError)):
-        return "the server closed the connection without answering"
-    if isinstance(cause, OSError) and cause.strerror:
-        return cause.strerror.lower()
-    return type(cause).__name__
-
-
 def _unreachable(config: ServerConfig, reason: str) -> ServerUnreachable:
     advice = (
         " Inside Dify's Docker containers, localhost is the plugin's own container: use "
@@ -211,149 +205,131 @@ def _unreachable(config: ServerConfig, reason: str) -> ServerUnreachable:
     return ServerUnreachable(f"Could not reach the WebUI at {config.base_url}: {reason}.{advice}")
 
 
-class _SessionPool:
-    """One requests.Session per server config, so connections are reused across calls."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, requests.Session] = OrderedDict()
-
-    def get(self, config: ServerConfig) -> requests.Session:
-        key = config.fingerprint()
-        with self._lock:
-            session = self._sessions.get(key)
-            if session is None:
-                session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                self._sessions[key] = session
-                while len(self._sessions) > _SESSIONS_KEPT:
-                    _, old = self._sessions.popitem(last=False)
-                    old.close()
-            self._sessions.move_to_end(key)
-            return session
+def generation_timeout_message(base_url: str, seconds: float) -> str:
+    return (
+        f"The WebUI at {base_url} did not answer within {seconds:g} s. "
+        "Raise the tool's `timeout` parameter or the provider's timeout setting; note that "
+        "Dify itself ends every plugin call after PLUGIN_MAX_EXECUTION_TIMEOUT (600 s by "
+        "default), so longer jobs also need that raised in Dify's .env. The job may still "
+        "be running on the server."
+    )
 
 
-_POOL = _SessionPool()
+def parse_json(data: bytes) -> Any:
+    """JSON from bytes; raises ValueError for anything that is not JSON (or nested absurdly deep)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
-def read_bounded(
-    response: requests.Response,
-    *,
-    deadline: float,
-    max_bytes: int,
-    too_big: Callable[[int], Exception],
-    too_late: Callable[[], Exception],
-) -> bytearray:
-    """The whole body, refused with ``too_big(size)`` past ``max_bytes`` and with
-    ``too_late()`` past the monotonic ``deadline``."""
-    body = bytearray()
-    for chunk in response.iter_content(chunk_size=_CHUNK):
-        body += chunk
-        if len(body) > max_bytes:
-            raise too_big(len(body))
-        if time.monotonic() > deadline:
-            raise too_late()
-    return body
+class Base64Blob:
+    """A long base64 string of an answer, left in place in the answer's bytes.
+
+    Images make up nearly all of a generation answer. Parsed as JSON they would be
+    copied twice (the decoded text, then each string; four times that when the text
+    holds one non-ASCII character); kept as views they are decoded straight from the
+    bytes the server sent, so an answer costs about 1.75 times its size at the peak.
+    """
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def decode(self) -> bytes:
+        """The bytes; raises binascii.Error (a ValueError) for invalid base64."""
+        return binascii.a2b_base64(self._view, strict_mode=True)
 
 
-@dataclass
-class Reply:
-    status: int
-    body: Any  # parsed JSON, or None when the body is not JSON
-    text: str  # the raw body as text, only kept when it is small
-    content_type: str
+# A JSON string of 1024+ base64 characters: quote, the run (possessive, so the scan stays
+# linear), padding, quote. Strings with escapes never match and are parsed normally.
+_LONG_BASE64 = re.compile(rb'"([A-Za-z0-9+/]{1024,}+={0,2})"')
+_PLACEHOLDER = "\\u0000base64:%d\\u0000"
+
+
+def parse_answer(data: bytes) -> Any:
+    """Like :func:`parse_json`, but long base64 strings become :class:`Base64Blob` objects."""
+    view = memoryview(data)
+    blobs: list[Base64Blob] = []
+
+    def park(match: re.Match[bytes]) -> bytes:
+        blobs.append(Base64Blob(view[match.start(1) : match.end(1)]))
+        return b'"' + (_PLACEHOLDER % (len(blobs) - 1)).encode() + b'"'
+
+    skeleton = _LONG_BASE64.sub(park, data)
+    parsed = parse_json(skeleton)
+    if not blobs:
+        return parsed
+    try:
+        return _restore(parsed, blobs)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _restore(value: Any, blobs: list[Base64Blob]) -> Any:
+    if isinstance(value, str) and value.startswith("\x00base64:") and value.endswith("\x00"):
+        index = value[8:-1]
+        return blobs[int(index)] if index.isdigit() and int(index) < len(blobs) else value
+    if isinstance(value, list):
+        return [_restore(item, blobs) for item in value]
+    if isinstance(value, dict):
+        return {key: _restore(item, blobs) for key, item in value.items()}
+    return value
 
 
 class Transport:
     """Sends requests to one WebUI and turns every failure into a WebUIError."""
 
-    def __init__(self, config: ServerConfig, session: requests.Session | None = None) -> None:
+    def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        self._session = session or _POOL.get(config)
+        self._origin = Origin.of(config.base_url)
 
     def url(self, path: str) -> str:
         return self.config.base_url + path
 
-    def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        payload: Any = None,
-        timeout: float,
-        max_bytes: int = LIST_MAX_BYTES,
-    ) -> Reply:
-        """One request; raises ServerUnreachable or GenerationTimeout, never requests' errors."""
-        started = time.monotonic()
-        deadline = started + timeout
+    def redact(self, text: str) -> str:
+        return redact(text, self.config.secrets())
+
+    def _timeout_error(self, action: str, seconds: float, generation: bool) -> WebUIError:
+        if generation:
+            return GenerationTimeout(generation_timeout_message(self.config.base_url, seconds))
+        return ServerTimeout(
+            f"The WebUI at {self.config.base_url} did not answer within {seconds:g} s while trying to {action}. "
+            "The server may be busy loading a model or running a long job; try again."
+        )
+
+    def _follow(self, method: str, url: str, body: bytes | None, deadline: Deadline, max_bytes: int, action: str):
         headers = {"Accept": "application/json", **self.config.auth_headers()}
-        data = None
-        if payload is not None:
+        if body is not None:
             headers["Content-Type"] = "application/json"
-            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        try:
-            response = self._session.request(
+        for _ in range(_REDIRECTS + 1):
+            response = fetch(
                 method,
-                self.url(path),
-                data=data,
-                headers=headers,
-                timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
-                verify=self.config.verify_ssl,
-                stream=True,
-                allow_redirects=True,
-            )
-        except requests.exceptions.ConnectTimeout:
-            raise _unreachable(self.config, f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s") from None
-        except requests.exceptions.ReadTimeout:
-            raise GenerationTimeout(self._timeout_message(timeout)) from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.TooManyRedirects) as error:
-            raise _unreachable(self.config, describe_connection_error(error)) from None
-        except requests.exceptions.RequestException as error:
-            raise _unreachable(self.config, type(error).__name__) from None
-        try:
-            raw = read_bounded(
-                response,
+                url,
                 deadline=deadline,
                 max_bytes=max_bytes,
-                too_big=lambda _: InvalidResponse(
-                    f"The server's answer is larger than {max_bytes // 2**20} MiB; ask for fewer or smaller images."
-                ),
-                too_late=lambda: GenerationTimeout(
-                    f"The server did not finish sending its answer within {timeout:g} s."
-                ),
+                headers=headers,
+                body=body,
+                verify=self.config.verify_ssl,
             )
-        except requests.exceptions.ConnectionError as error:
-            if isinstance(_root_cause(error), (TimeoutError, socket.timeout)) or "timed out" in str(error):
-                raise GenerationTimeout(self._timeout_message(timeout)) from None
-            raise _unreachable(self.config, "the connection dropped while the answer was being read") from None
-        except requests.exceptions.RequestException:
-            raise _unreachable(self.config, "the connection dropped while the answer was being read") from None
-        finally:
-            response.close()
-        content_type = response.headers.get("content-type", "")
-        snippet = bytes(raw[:4096]).decode("utf-8", errors="replace")
-        # Large answers carry base64 images: free each copy as soon as the next exists,
-        # so that at most two copies of the answer are alive at once.
-        text = raw.decode("utf-8", errors="replace")
-        del raw
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
-        del text
-        keep = snippet if body is None or response.status_code >= 400 else ""
-        return Reply(response.status_code, body, keep, content_type)
-
-    def _timeout_message(self, timeout: float) -> str:
-        return (
-            f"The WebUI at {self.config.base_url} did not answer within {timeout:g} s. "
-            "Raise the tool's `timeout` parameter or the provider's timeout setting; note that "
-            "Dify itself ends every plugin call after PLUGIN_MAX_EXECUTION_TIMEOUT (600 s by "
-            "default), so longer jobs also need that raised in Dify's .env. The job may still "
-            "be running on the server."
-        )
+            target = response.redirect()
+            if target is None:
+                return response
+            same_origin = _same_origin(target, self._origin)
+            keeps_method = response.status in (307, 308) or method in ("GET", "HEAD")
+            if not (same_origin and keeps_method):
+                where = "another address" if not same_origin else "a GET request"
+                raise InvalidResponse(
+                    f"The server answered HTTP {response.status} (a redirect to {where}) while trying to {action}; "
+                    "the plugin does not follow it. Set the base URL to the WebUI's own address "
+                    "(scheme, host and port as the WebUI serves them)."
+                )
+            url = target
+        raise InvalidResponse(f"The server redirected more than {_REDIRECTS} times while trying to {action}.")
 
     def call(
         self,
@@ -364,20 +340,56 @@ class Transport:
         payload: Any = None,
         timeout: float = LIST_TIMEOUT,
         max_bytes: int = LIST_MAX_BYTES,
+        generation: bool = False,
     ) -> Any:
         """Send and return the parsed JSON body of a 2xx answer; map anything else."""
-        reply = self.send(method, path, payload=payload, timeout=timeout, max_bytes=max_bytes)
-        if reply.status >= 400:
-            raise error_from_response(reply.status, reply.body, reply.text, action)
-        if reply.body is None and "json" not in reply.content_type:
-            snippet = " ".join(reply.text.split())[:160]
-            kind = (
-                "an HTML page" if "<html" in reply.text.lower() or "html" in reply.content_type else "a non-JSON body"
-            )
+        started = time.monotonic()
+        deadline = Deadline.after(timeout)
+        body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        try:
+            response = self._follow(method, self.url(path), body, deadline, max_bytes, action)
+        except DeadlinePassed:
+            log.info("%s %s: no answer within %g s", method, self.url(path), timeout)
+            raise self._timeout_error(action, timeout, generation) from None
+        except TooLarge as error:
             raise InvalidResponse(
-                f"The server answered {kind} instead of JSON while trying to {action}"
-                f" ({snippet!r}). The base URL does not point at an A1111-compatible API: "
-                "check the address and port (the WebUI's API is on the same port as its page, "
-                "7860 by default; --nowebui serves it on 7861)."
-            )
-        return reply.body
+                f"The server's answer while trying to {action} is larger than {mib(max_bytes)} "
+                f"(at least {mib(error.size)}); ask for fewer or smaller images."
+            ) from None
+        except NetError as error:
+            if error.answered:
+                raise InvalidResponse(f"The server at {self.config.base_url} sent {error.reason}.") from None
+            if error.reason.startswith("no connection within"):
+                error.reason = f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s"
+            raise _unreachable(self.config, error.reason) from None
+        seconds = time.monotonic() - started
+        log.info(
+            "%s %s -> HTTP %d, %s in %.1f s", method, self.url(path), response.status, mib(len(response.body)), seconds
+        )
+        return self._parsed(response, action)
+
+    def _parsed(self, response: Any, action: str) -> Any:
+        if response.status >= 400:
+            try:
+                parsed = parse_json(response.body)
+            except ValueError:
+                parsed = None
+            text = response.body[:65536].decode("utf-8", "replace")
+            raise error_from_response(response.status, parsed, text, action, response.content_type, self.redact)
+        try:
+            return parse_answer(response.body)
+        except ValueError:
+            text = response.body[:4096].decode("utf-8", "replace")
+            raise InvalidResponse(
+                f"The server answered {describe_body(text, response.content_type)} instead of JSON while trying "
+                f"to {action}. The base URL does not point at an A1111-compatible API: check the address and "
+                "port (the WebUI's API is on the same port as its page, 7860 by default; --nowebui serves it "
+                "on 7861)."
+            ) from None
+
+
+def _same_origin(url: str, origin: Origin) -> bool:
+    try:
+        return Origin.of(url) == origin
+    except NetError:
+        return False

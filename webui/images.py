@@ -1,24 +1,25 @@
 """Recognise PNG/JPEG/WebP bytes, read their size, and handle base64 / data: URIs.
 
-Header parsing only (no image library): enough to check that bytes really are a
-whole image of a supported format and to learn its width and height.
+Header parsing only (no image library): enough to check that bytes really are a whole
+image of a supported format and to learn its width and height. Everything here runs in
+time linear in its input: the input may come from an agent or a server.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 import struct
 from dataclasses import dataclass
 
-from webui.errors import InputImageError
+from webui.errors import InputImageError, WebUIError
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+/-]*)(?P<params>(;[\w.+-]+=?[\w.+-]*)*);base64,", re.IGNORECASE)
 # JPEG start-of-frame markers (C4 DHT, C8 JPG and CC DAC share the range but are not frames).
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_JPEG_SOS = 0xDA
+_MAX_DATA_URI_HEADER = 256
+_BASE64_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_")
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,12 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return struct.unpack(">II", data[16:24])
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+def _jpeg_segments(data: bytes):
+    """(marker, position) of each JPEG segment up to and including the first SOS."""
     pos = 2
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
-            return None
+            return
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
@@ -55,14 +57,19 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             pos += 2
             continue
         (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        yield marker, pos
+        if marker in (_JPEG_SOS, 0xD9) or length < 2:
+            return
+        pos += 2 + length
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    for marker, pos in _jpeg_segments(data):
         if marker in _JPEG_SOF:
             if pos + 9 > len(data):
                 return None
             height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
             return width, height
-        if marker == 0xD9 or length < 2:
-            return None
-        pos += 2 + length
     return None
 
 
@@ -96,12 +103,32 @@ def sniff(data: bytes) -> ImageInfo | None:
     return ImageInfo(kind, *size)
 
 
+def _png_complete(data: bytes) -> bool:
+    pos = len(_PNG_SIGNATURE)
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        pos += 12 + length
+        if kind == b"IEND":
+            return pos <= len(data)
+    return False
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    for marker, pos in _jpeg_segments(data):
+        if marker == _JPEG_SOS:
+            return data.find(b"\xff\xd9", pos + 2) != -1
+    return False
+
+
 def is_complete(data: bytes, info: ImageInfo) -> bool:
-    """Whether the file ends where its format says it ends (catches truncation)."""
+    """Whether the whole image is there (catches truncation). Bytes after the image's
+    end are allowed: phone "motion photos" and some editors append data, and the
+    WebUI loads such files fine."""
     if info.format == "png":
-        return data.endswith(_PNG_END)
+        return _png_complete(data)
     if info.format == "jpeg":
-        return data.rstrip(b"\x00").endswith(b"\xff\xd9")
+        return _jpeg_complete(data)
     (riff_size,) = struct.unpack("<I", data[4:8])
     return len(data) >= riff_size + 8
 
@@ -128,12 +155,34 @@ def describe_bytes(data: bytes) -> str:
     return "not a PNG, JPEG or WebP image"
 
 
-def strip_data_uri(text: str) -> tuple[str, str | None]:
-    """``data:image/png;base64,AAA`` -> ("AAA", "image/png"); plain base64 passes through."""
-    match = _DATA_URI.match(text)
-    if match:
-        return text[match.end() :], match.group("mime") or None
-    return text, None
+def check_image(data: bytes, what: str, error: type[WebUIError] = InputImageError) -> ImageInfo:
+    """The one image check: ``data`` must be a whole PNG/JPEG/WebP image, else ``error``
+    (InputImageError for inputs, InvalidResponse for a server's answer)."""
+    info = sniff(data)
+    if info is None:
+        raise error(
+            f"{what} is {describe_bytes(data)} ({len(data)} bytes); only PNG, JPEG and WebP images are accepted."
+        )
+    if not is_complete(data, info):
+        raise error(f"{what} is a truncated {info.format.upper()} file ({len(data)} bytes).")
+    return info
+
+
+def split_data_uri(text: str) -> tuple[str, str] | None:
+    """``data:image/png;base64,AAA`` -> ("image/png", "AAA"); None when ``text`` is no data: URI.
+
+    Raises ValueError for a data: URI that is not base64 (the only kind images come in).
+    Linear: the header is split by hand, never matched with a backtracking pattern.
+    """
+    if text[:5].lower() != "data:":
+        return None
+    header, separator, _ = text[: _MAX_DATA_URI_HEADER + 1].partition(",")
+    if not separator:
+        raise ValueError("a data: URI needs a ',' after at most 256 characters of header")
+    params = header[5:].split(";")
+    if params[-1].strip().lower() != "base64":
+        raise ValueError("only base64 data: URIs are supported")
+    return params[0].strip().lower(), text[len(header) + 1 :]
 
 
 def decode_base64(text: str) -> bytes:
@@ -142,28 +191,18 @@ def decode_base64(text: str) -> bytes:
     binascii's strict mode validates in C; base64.b64decode(validate=True) runs a regex
     over the whole string first, which costs more than the decoding for large images.
     """
-    payload, _ = strip_data_uri(text.strip())
+    text = text.strip()
+    uri = split_data_uri(text)
+    payload = uri[1] if uri else text
     if any(space in payload for space in (" ", "\n", "\r", "\t")):
         payload = "".join(payload.split())
     return binascii.a2b_base64(payload, strict_mode=True)
 
 
 def looks_like_base64(text: str) -> bool:
-    sample = "".join(strip_data_uri(text.strip())[0][:256].split())
-    return len(sample) >= 16 and re.fullmatch(r"[A-Za-z0-9+/=_-]+", sample) is not None
+    sample = "".join(text.strip()[:256].split()).encode("ascii", "replace")
+    return len(sample) >= 16 and all(byte in _BASE64_ALPHABET for byte in sample)
 
 
 def encode_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def load_image_bytes(data: bytes, what: str) -> ImageInfo:
-    """Check that ``data`` is a whole PNG/JPEG/WebP image; ``what`` names it in errors."""
-    info = sniff(data)
-    if info is None:
-        raise InputImageError(
-            f"{what} is {describe_bytes(data)} ({len(data)} bytes); only PNG, JPEG and WebP images are accepted."
-        )
-    if not is_complete(data, info):
-        raise InputImageError(f"{what} is a truncated {info.format.upper()} file ({len(data)} bytes).")
-    return info

@@ -1,9 +1,12 @@
 """Typed requests for /sdapi/v1/txt2img and /sdapi/v1/img2img.
 
-Field names, types and meaning are A1111 1.10.1's (see request-fields.md). Defaults are
-this plugin's: where A1111's API default surprises (50 steps, the inpainting trio) we
-use what its UI uses; ``None`` means "not sent, the server decides". Bounds and
-defaults here are also what the tool YAML shows (scripts/gen_tools.py reads them).
+Field names, types and meaning are A1111 1.10.1's (docs/a1111-api.md). A field that
+A1111 1.10.1 does not have (a Forge field, a newer A1111 field) is declared with
+:func:`only_on`, which names the servers that have it; that is the whole change.
+Defaults are this plugin's: where A1111's API default surprises (50 steps, the
+inpainting trio) we use what its UI uses; ``None`` means "not sent, the server
+decides". Bounds and defaults here are also what the tool YAML shows
+(scripts/gen_tools.py reads them).
 
 Inputs arrive from workflows as numbers or numeric strings, and JSON fields as text:
 the validators accept both and fail with messages that name the field.
@@ -25,10 +28,30 @@ from pydantic import (
 )
 
 from webui.errors import InvalidParameter
+from webui.names import MAX_NAME_CHARS
 
 MAX_PIXELS = 4096
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 65536
+MAX_JSON_DEPTH = 32
+
+
+def only_on(servers: str, default: Any = None, **constraints: Any) -> Any:
+    """A request field A1111 1.10.1 does not have; ``servers`` names who has it ("Forge")."""
+    return Field(default, json_schema_extra={"only_on": servers}, **constraints)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (iteratively: any depth is safe)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _parse_json(value: Any, kind: type, example: str) -> Any:
@@ -40,6 +63,10 @@ def _parse_json(value: Any, kind: type, example: str) -> Any:
             value = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+        except RecursionError:
+            raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels")
     if value is not None and not isinstance(value, kind):
         noun = "object" if kind is dict else "array"
         raise ValueError(f"must be a JSON {noun} such as {example}, got a JSON {type(value).__name__}")
@@ -125,9 +152,11 @@ Seed = Annotated[int, Field(ge=-1, le=MAX_SEED), AfterValidator(_seed)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 # Far beyond any real prompt (A1111 encodes 75 tokens per chunk); keeps echoes bounded.
 Prompt = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
+# A checkpoint, sampler, script... name: checked against the server's lists, so bounded.
+Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 JsonObject = Annotated[dict[str, Any], _json_object('{"CLIP_stop_at_last_layers": 2}')]
 ScriptArgs = Annotated[list[Any], _json_array('[1, true, "text"]')]
-Styles = Annotated[list[str], BeforeValidator(_name_list)]
+Styles = Annotated[list[Name], BeforeValidator(_name_list), Field(max_length=64)]
 
 _CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
 
@@ -145,8 +174,8 @@ class GenerationRequest(BaseModel):
     subseed_strength: Fraction | None = None
     seed_resize_from_h: int | None = Field(None, ge=-1, le=2 * MAX_PIXELS)
     seed_resize_from_w: int | None = Field(None, ge=-1, le=2 * MAX_PIXELS)
-    sampler_name: str | None = None
-    scheduler: str | None = None
+    sampler_name: Name | None = None
+    scheduler: Name | None = None
     batch_size: int = Field(1, ge=1, le=16)
     n_iter: int = Field(1, ge=1, le=100)
     steps: int = Field(20, ge=1, le=150)
@@ -166,19 +195,21 @@ class GenerationRequest(BaseModel):
     s_noise: float | None = Field(None, ge=0, le=2)
     override_settings: JsonObject | None = None
     override_settings_restore_afterwards: bool | None = None
-    refiner_checkpoint: str | None = None
+    refiner_checkpoint: Name | None = None
     refiner_switch_at: Fraction | None = None
     disable_extra_networks: bool | None = None
     firstpass_image: str | None = None
     comments: JsonObject | None = None
-    force_task_id: str | None = None
-    sampler_index: str | None = None
-    script_name: str | None = None
+    force_task_id: Name | None = None
+    sampler_index: Name | None = None
+    script_name: Name | None = None
     script_args: ScriptArgs | None = None
     send_images: bool | None = None
     save_images: bool | None = None
     alwayson_scripts: JsonObject | None = None
-    infotext: str | None = None
+    infotext: Annotated[str, Field(max_length=4 * MAX_PROMPT_CHARS)] | None = None
+    # Forge's guidance for distilled models (Flux); A1111 ignores it.
+    distilled_cfg_scale: float | None = only_on("Forge", ge=0, le=30)
 
 
 class Txt2ImgRequest(GenerationRequest):
@@ -188,13 +219,13 @@ class Txt2ImgRequest(GenerationRequest):
     firstphase_width: int | None = Field(None, ge=0, le=MAX_PIXELS)
     firstphase_height: int | None = Field(None, ge=0, le=MAX_PIXELS)
     hr_scale: float | None = Field(None, ge=1, le=8)
-    hr_upscaler: str | None = None
+    hr_upscaler: Name | None = None
     hr_second_pass_steps: int | None = Field(None, ge=0, le=150)
     hr_resize_x: HiresPixels | None = None
     hr_resize_y: HiresPixels | None = None
-    hr_checkpoint_name: str | None = None
-    hr_sampler_name: str | None = None
-    hr_scheduler: str | None = None
+    hr_checkpoint_name: Name | None = None
+    hr_sampler_name: Name | None = None
+    hr_scheduler: Name | None = None
     hr_prompt: Prompt | None = None
     hr_negative_prompt: Prompt | None = None
 
@@ -229,13 +260,13 @@ class GenerationOptions(BaseModel):
     model_config = _CONFIG
 
     # override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models.
-    checkpoint: str | None = None
+    checkpoint: Name | None = None
     # override_settings.sd_vae (A1111, reForge, SD.Next) or forge_additional_modules (Forge).
-    vae: str | None = None
+    vae: Name | None = None
     # override_settings.CLIP_stop_at_last_layers (A1111 family) or clip_skip (SD.Next).
     clip_skip: int | None = Field(None, ge=1, le=12)
     # "name:0.8, other:0.5": appended to the prompt as <lora:name:0.8> tags, names checked.
-    loras: str | None = None
+    loras: Annotated[str, Field(max_length=8192)] | None = None
     # Seconds to wait for the server; unset = the provider's timeout.
     timeout: float | None = Field(None, ge=1, le=86400)
     # Merged into the request last; keys A1111 does not know pass through unchecked.

@@ -3,7 +3,8 @@
 A1111 silently ignores unknown checkpoints, samplers, LoRAs and styles, so every name
 is matched against the server's own list first: exactly, then ignoring case, then
 ignoring extension, folder, hash and punctuation. No match is an error that lists the
-closest valid names.
+closest valid names. Names are at most MAX_NAME_CHARS long and every step is linear in
+their length (the closest-name search is bounded by that cap).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 from webui.errors import UnknownName
 
 _EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft", ".vae")
-_HASH_SUFFIX = re.compile(r"\s*\[[0-9a-f]{6,64}\]$", re.IGNORECASE)
+_HASH_SUFFIX = re.compile(r"\[[0-9a-f]{6,64}\]$", re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[\s_\-.+()]+")
 _LISTED = 12
+MAX_NAME_CHARS = 512
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Choice:
 
 def loose_key(text: str) -> str:
     """Lower case, without folder, extension, [hash] suffix, spaces and punctuation."""
-    key = _HASH_SUFFIX.sub("", text.strip().lower())
+    key = _HASH_SUFFIX.sub("", text.strip().lower()).rstrip()
     key = key.replace("\\", "/").rsplit("/", 1)[-1]
     for extension in _EXTENSIONS:
         if key.endswith(extension):
@@ -67,6 +69,7 @@ def closest(given: str, choices: Sequence[Choice], limit: int = 5) -> list[str]:
 
 
 def unknown_name_error(kind: str, given: str, choices: Sequence[Choice], hint: str = "") -> UnknownName:
+    given = given[:MAX_NAME_CHARS]
     if not choices:
         return UnknownName(f"Unknown {kind} {given!r}: the server lists no {kind}s at all.{hint}")
     suggestions = closest(given, choices)
@@ -82,6 +85,8 @@ def unknown_name_error(kind: str, given: str, choices: Sequence[Choice], hint: s
 def resolve(kind: str, given: str, choices: Sequence[Choice], hint: str = "") -> Choice:
     """The choice ``given`` names; raises UnknownName (with suggestions) otherwise."""
     text = given.strip()
+    if len(text) > MAX_NAME_CHARS:
+        raise UnknownName(f"The {kind} name is {len(text)} characters long; names are at most {MAX_NAME_CHARS}.")
     for choice in choices:
         if text in choice.names():
             return choice

@@ -11,8 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from webui.errors import InvalidParameter
 from webui.flavour import Flavour
-from webui.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
+from webui.models import MAX_PIXELS, GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
+from webui.sources import InputImage
 
 # A1111's UI default for the hires-fix denoising strength; the API has none and fails
 # with a TypeError 500 after the whole first pass when it is missing.
@@ -86,14 +88,35 @@ def build_payload(
     return body
 
 
-def fill_img2img_size(request: Img2ImgRequest, init_size: tuple[int, int] | None) -> Img2ImgRequest:
-    """Width/height not given: the first init image's size, rounded to a multiple of 8."""
-    if init_size is None or (request.width is not None and request.height is not None):
-        return request
-    width, height = init_size
-    return request.model_copy(
-        update={
-            "width": request.width if request.width is not None else round_to_8(width),
-            "height": request.height if request.height is not None else round_to_8(height),
-        }
-    )
+def _fitting_size(width: int, height: int, longest: int = 1536) -> tuple[int, int]:
+    scale = min(1.0, longest / max(width, height))
+    return round_to_8(int(width * scale)), round_to_8(int(height * scale))
+
+
+def with_init_images(request: Img2ImgRequest, images: list[InputImage], mask: InputImage | None) -> Img2ImgRequest:
+    """A1111's img2img input rules applied to ``request``.
+
+    - images travel as base64 (A1111 would fetch URLs itself, but refuses local ones);
+    - A1111 uses one init image per batch slot and fails with more images than slots,
+      so several images set batch_size to their number;
+    - width/height not given default to the first image's size rounded to a multiple
+      of 8, within the same bounds as typed sizes.
+    """
+    update: dict[str, Any] = {
+        "init_images": [image.base64() for image in images],
+        "mask": mask.base64() if mask else None,
+    }
+    if len(images) > 1:
+        update["batch_size"] = len(images)
+    first = images[0].image
+    for name, pixels in (("width", first.width), ("height", first.height)):
+        if getattr(request, name) is None:
+            update[name] = round_to_8(pixels)
+            if update[name] > MAX_PIXELS:
+                width, height = _fitting_size(first.width, first.height)
+                raise InvalidParameter(
+                    f"{name} defaults to the init image's {name}, but the image is {first.width}×{first.height} "
+                    f"and the most this plugin sends is {MAX_PIXELS}: set width and height "
+                    f"(for example {width}×{height}, the same shape)."
+                )
+    return request.model_copy(update=update)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from webui.errors import InvalidParameter
 
-# A1111's generic form <(\w+):([^>]+)> (modules/extra_networks.py), for the kinds we check.
-_TAG = re.compile(r"<(?P<kind>lora|lyco|hypernet):(?P<name>[^:>]+)(?P<rest>(?::[^>]*)?)>", re.IGNORECASE)
+_KINDS = ("lora", "lyco", "hypernet")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -23,29 +22,50 @@ class NetworkTag:
     name: str
     start: int
     end: int
+    written_kind: str = "lora"  # as written in the prompt ("LoRA", "lyco", ...)
+    rest: str = ""  # ":weight[:...]" as written
 
 
 def find_tags(prompt: str) -> list[NetworkTag]:
-    tags = []
-    for match in _TAG.finditer(prompt):
-        kind = match.group("kind").lower()
-        tags.append(
-            NetworkTag("hypernet" if kind == "hypernet" else "lora", match.group("name").strip(), *match.span())
-        )
+    """Every <lora:NAME...>, <lyco:NAME...> and <hypernet:NAME...> tag, in one linear pass.
+
+    Same reading as A1111's generic ``<(\\w+):([^>]+)>`` (modules/extra_networks.py)
+    for the kinds we check: the name runs to the first ':' or '>', the rest to the '>'.
+    """
+    tags: list[NetworkTag] = []
+    position, next_close = 0, -1
+    while (start := prompt.find("<", position)) != -1:
+        position = start + 1
+        if next_close < start:
+            next_close = prompt.find(">", start)
+            if next_close == -1:
+                break  # no tag can close after this point
+        head, colon, _ = prompt[start + 1 : start + 10].partition(":")
+        if not colon or head.lower() not in _KINDS:
+            continue
+        name_start = start + 2 + len(head)
+        name_end = prompt.find(":", name_start, next_close)
+        name_end = next_close if name_end == -1 else name_end
+        if name_end == name_start:
+            continue
+        kind = "hypernet" if head.lower() == "hypernet" else "lora"
+        name, rest = prompt[name_start:name_end], prompt[name_end:next_close]
+        tags.append(NetworkTag(kind, name.strip(), start, next_close + 1, head, rest))
+        position = next_close + 1
     return tags
 
 
 def rename_tags(prompt: str, names: dict[tuple[str, str], str]) -> str:
     """Replace tag names by ``names[(kind, old)]``; weights and options are kept."""
-
-    def swap(match: re.Match[str]) -> str:
-        kind = "hypernet" if match.group("kind").lower() == "hypernet" else "lora"
-        new = names.get((kind, match.group("name").strip()))
+    pieces: list[str] = []
+    position = 0
+    for tag in find_tags(prompt):
+        new = names.get((tag.kind, tag.name))
         if new is None:
-            return match.group(0)
-        return f"<{match.group('kind')}:{new}{match.group('rest')}>"
-
-    return _TAG.sub(swap, prompt)
+            continue
+        pieces += [prompt[position : tag.start], f"<{tag.written_kind}:{new}{tag.rest}>"]
+        position = tag.end
+    return "".join(pieces) + prompt[position:]
 
 
 def parse_lora_list(text: str) -> list[tuple[str, float]]:

@@ -17,8 +17,6 @@ from webui.names import Choice, resolve
 from webui.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
 
 PROMPT_FIELDS = ("prompt", "negative_prompt", "hr_prompt", "hr_negative_prompt")
-# Scheduler labels of A1111 1.9, which has the field but no /schedulers list.
-A1111_19_SCHEDULERS = ("Automatic", "Uniform", "Karras", "Exponential", "Polyexponential", "SGM Uniform")
 SAME_AS_FIRST_PASS = {"use same sampler", "use same scheduler", "use same checkpoint", ""}
 AUTOMATIC = "Automatic"
 
@@ -44,19 +42,9 @@ class NameResolver:
     def checkpoint(self, name: str, field: str = "checkpoint") -> str:
         return resolve(field, name, self.catalog.checkpoints()).value
 
-    def scheduler_choices(self) -> list[Choice]:
-        """The schedule types this server takes: its /schedulers list, A1111 1.9's fixed
-        ones where the route is missing, none on SD.Next."""
-        if self.flavour.family is Family.SDNEXT:
-            return []
-        listed = self.catalog.schedulers(self.flavour)
-        if listed is not None:
-            return listed
-        return [Choice(label, spellings=(label.lower().replace(" ", "_"),)) for label in A1111_19_SCHEDULERS]
-
     def _split_legacy(self, sampler: str, samplers: list[Choice]) -> tuple[str, str | None]:
         """'DPM++ 2M Karras' -> ('DPM++ 2M', 'Karras') when the first part is a sampler."""
-        for choice in self.scheduler_choices():
+        for choice in self.catalog.schedulers(self.flavour):
             for name in choice.names():
                 suffix = " " + name
                 if sampler.lower().endswith(suffix.lower()):
@@ -94,7 +82,7 @@ class NameResolver:
         resolved_sampler = resolve(f"{field}sampler", sampler, samplers).value if sampler else None
         resolved_scheduler = None
         if scheduler is not None:
-            resolved_scheduler = resolve(f"{field}scheduler", scheduler, self.scheduler_choices()).value
+            resolved_scheduler = resolve(f"{field}scheduler", scheduler, self.catalog.schedulers(self.flavour)).value
         return resolved_sampler, resolved_scheduler
 
     def upscaler(self, name: str) -> str:

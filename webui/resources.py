@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from webui.catalog import CHOICES
 from webui.client import WebUIClient
 from webui.errors import InvalidParameter
-from webui.resolve import NameResolver
+from webui.names import Choice
 
 KINDS = (
     "checkpoints",
@@ -34,33 +35,42 @@ def parse_kinds(text: str | None) -> list[str]:
     return [kind for kind in KINDS if kind in wanted] if wanted else list(KINDS)
 
 
+def _names(choices: list[Choice] | None, attribute: str = "value") -> list[str] | None:
+    return None if choices is None else [getattr(choice, attribute) for choice in choices]
+
+
 def list_resources(client: WebUIClient, kinds: list[str]) -> dict[str, Any]:
     """The server's names per kind (each list fetched once, through the cache)."""
     flavour = client.flavour()
     catalog = client.catalog
-    resolver = NameResolver(catalog, flavour)
 
-    def checkpoints() -> list[dict[str, Any]]:
-        raw = catalog.get("/sdapi/v1/sd-models", "checkpoints")
-        return [{"title": m.get("title"), "model_name": m.get("model_name"), "hash": m.get("hash")} for m in raw]
+    def choices(kind: str) -> list[Choice] | None:
+        return CHOICES[kind](catalog, flavour)
 
     def loras() -> list[dict[str, Any]] | None:
-        listed = catalog.loras()
+        listed = choices("lora")
         if listed is None:
             return None
         return [{"name": choice.value, "alias": (choice.spellings or (choice.value,))[0]} for choice in listed]
 
+    def controlnet() -> dict[str, list[str]] | None:
+        models = catalog.controlnet_models()
+        return None if models is None else {"models": models, "modules": catalog.controlnet_modules() or []}
+
     fetch: dict[str, Callable[[], Any]] = {
-        "checkpoints": checkpoints,
-        "samplers": lambda: [choice.value for choice in catalog.samplers()],
-        "schedulers": lambda: [choice.value for choice in resolver.scheduler_choices()],
-        "upscalers": lambda: [choice.value for choice in catalog.upscalers()],
+        "checkpoints": lambda: [
+            {"title": item.title, "model_name": item.model_name, "hash": item.hash}
+            for item in catalog.checkpoint_items()
+        ],
+        "samplers": lambda: _names(choices("sampler")),
+        "schedulers": lambda: _names(choices("scheduler")),
+        "upscalers": lambda: _names(choices("hr_upscaler")),
         "loras": loras,
         "embeddings": catalog.embeddings,
-        "styles": lambda: [choice.value for choice in catalog.styles()],
-        "vaes": lambda: [choice.label for choice in catalog.vaes(flavour)],
-        "hypernetworks": lambda: [choice.value for choice in catalog.hypernetworks()],
-        "controlnet": catalog.controlnet,
+        "styles": lambda: _names(choices("style")),
+        "vaes": lambda: _names(choices("vae"), "label"),
+        "hypernetworks": lambda: _names(choices("hypernetwork")),
+        "controlnet": controlnet,
     }
     result: dict[str, Any] = {"server": {**flavour.describe(), "base_url": client.config.base_url}}
     for kind in kinds:

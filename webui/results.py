@@ -9,12 +9,26 @@ images (img2img masks, ControlNet maps, Forge's extra_images); only the
 from __future__ import annotations
 
 import binascii
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from webui.errors import InvalidResponse
-from webui.images import ImageInfo, decode_base64, describe_bytes, is_complete, sniff
+from webui.http import Base64Blob, parse_json
+from webui.images import ImageInfo, check_image, decode_base64
+
+# Dify's API refuses a tool file larger than this (core/plugin/utils/chunk_merger.py).
+DIFY_MAX_FILE_BYTES = 30 * 1024 * 1024
+# An answer carries each image as base64 (4/3 of its size). Room for the images the
+# request asks for, each up to Dify's file limit, plus a grid and two extra images
+# (masks, ControlNet maps), never more than ANSWER_MAX_BYTES: with the answer held
+# about twice while it is parsed, four calls at that cap fit the manifest's 1 GiB.
+_BASE64_PER_IMAGE = DIFY_MAX_FILE_BYTES * 4 // 3 + 64 * 1024
+ANSWER_MAX_BYTES = 112 * 1024 * 1024
+
+
+def answer_limit(images: int, extra_images: int = 3) -> int:
+    """The most bytes an answer carrying ``images`` generated images may have."""
+    return min(ANSWER_MAX_BYTES, (max(images, 1) + extra_images) * _BASE64_PER_IMAGE + 1024 * 1024)
 
 
 @dataclass
@@ -49,50 +63,53 @@ class GenerationResult:
     def infotexts(self) -> list[str]:
         return [image.infotext for image in self.generated if image.infotext is not None]
 
+    def _text(self, value: Any) -> str | None:
+        return value[:1024] if isinstance(value, str) else None
+
     @property
     def model(self) -> str | None:
-        return self.info.get("sd_model_name")
+        return self._text(self.info.get("sd_model_name"))
 
     @property
     def sampler(self) -> str | None:
-        return self.info.get("sampler_name")
+        return self._text(self.info.get("sampler_name"))
 
     @property
     def scheduler(self) -> str | None:
         extra = self.info.get("extra_generation_params")
-        return extra.get("Schedule type") if isinstance(extra, dict) else None
+        return self._text(extra.get("Schedule type")) if isinstance(extra, dict) else None
+
+    @property
+    def version(self) -> str | None:
+        return self._text(self.info.get("version"))
 
 
-def _parse_info(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return raw
+def parse_info(raw: Any) -> dict[str, Any]:
+    """The answer's ``info`` (a JSON string in A1111) as a dict; {} when it is anything else."""
     if isinstance(raw, str):
         try:
-            parsed = json.loads(raw)
+            raw = parse_json(raw.encode("utf-8"))
         except ValueError:
             return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
+    return raw if isinstance(raw, dict) else {}
 
 
 def _int_list(value: Any) -> list[int]:
     return [item for item in value if isinstance(item, int)] if isinstance(value, list) else []
 
 
-def _decode(encoded: Any, position: int, total: int) -> tuple[bytes, ImageInfo]:
-    where = f"Image {position + 1} of {total} in the server's answer"
-    if not isinstance(encoded, str):
-        raise InvalidResponse(f"{where} is not a base64 string.")
+def decode_image(encoded: Any, what: str) -> tuple[bytes, ImageInfo]:
+    """An image of a server's answer (base64 text or a Base64Blob), checked; InvalidResponse otherwise."""
     try:
-        data = decode_base64(encoded)
+        if isinstance(encoded, Base64Blob):
+            data = encoded.decode()
+        elif isinstance(encoded, str):
+            data = decode_base64(encoded)
+        else:
+            raise InvalidResponse(f"{what} is not a base64 string.")
     except (binascii.Error, ValueError):
-        raise InvalidResponse(f"{where} is not valid base64 (truncated or corrupted).") from None
-    info = sniff(data)
-    if info is None:
-        raise InvalidResponse(f"{where} is {describe_bytes(data)} ({len(data)} bytes), not a PNG, JPEG or WebP image.")
-    if not is_complete(data, info):
-        raise InvalidResponse(f"{where} is a truncated {info.format.upper()} file ({len(data)} bytes).")
-    return data, info
+        raise InvalidResponse(f"{what} is not valid base64 (truncated or corrupted).") from None
+    return data, check_image(data, what, InvalidResponse)
 
 
 def parse_generation(body: Any, *, images_expected: bool = True) -> GenerationResult:
@@ -105,9 +122,9 @@ def parse_generation(body: Any, *, images_expected: bool = True) -> GenerationRe
         raise InvalidResponse(f"The server answered a JSON {type(body).__name__}, not a txt2img/img2img result.")
     encoded = body.get("images")
     if not isinstance(encoded, list):
-        keys = ", ".join(sorted(map(str, body))) or "none"
+        keys = ", ".join(sorted(str(key)[:40] for key in list(body)[:20])) or "none"
         raise InvalidResponse(f"The server's answer has no 'images' list (keys: {keys}).")
-    info = _parse_info(body.get("info"))
+    info = parse_info(body.get("info"))
     if not encoded:
         if images_expected:
             raise InvalidResponse(
@@ -124,7 +141,7 @@ def parse_generation(body: Any, *, images_expected: bool = True) -> GenerationRe
     images: list[OutputImage] = []
     total = len(encoded)
     for index in range(total):
-        data, image_info = _decode(encoded[index], index, total)
+        data, image_info = decode_image(encoded[index], f"Image {index + 1} of {total} in the server's answer")
         encoded[index] = None
         position = index - first
         role = "grid" if index < first else "image" if position < generated else "extra"

@@ -1,23 +1,26 @@
-"""Input images for img2img: downloaded from a URL, or decoded from base64 / a data: URI.
+"""Input images: downloaded from a URL, or decoded from base64 / a data: URI.
 
-Downloads use their own session: the WebUI's credentials are never sent to a file URL.
-Every image is checked to be a whole PNG, JPEG or WebP before it is sent.
+Every string image input may have been chosen by an LLM, so it goes through one policy
+(docs/security.md): only http(s) URLs, ``data:image/...;base64,`` URIs and plain base64;
+hosts that resolve to loopback, private, link-local or other non-public addresses are
+refused before any connection unless the operator turned on ``allow_private_image_urls``;
+every redirect hop is checked again. Downloads never carry the WebUI's credentials and
+keep no cookies. Every image is checked to be a whole PNG, JPEG or WebP.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
-from webui.errors import InputImageError
-from webui.http import CONNECT_TIMEOUT, describe_connection_error, read_bounded
-from webui.images import ImageInfo, decode_base64, encode_base64, load_image_bytes, looks_like_base64
+from webui.errors import InputImageError, UnsafeInput
+from webui.http import shown_url
+from webui.images import ImageInfo, check_image, decode_base64, encode_base64, looks_like_base64, split_data_uri
+from webui.net import AddressPolicy, AddressRefused, Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
+from webui.units import mib
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024
-_SESSION = requests.Session()
+_REDIRECTS = 5
+PRIVATE_SETTING = "allow_private_image_urls"
 
 
 @dataclass(frozen=True)
@@ -29,73 +32,84 @@ class InputImage:
         return encode_base64(self.data)
 
 
-def shown_url(url: str) -> str:
-    """The URL without its query (signed file URLs carry long tokens there)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-
-
-def _mib(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MiB"
-
-
 def too_big(what: str, size: int, limit: int) -> InputImageError:
     return InputImageError(
-        f"{what} is {_mib(size)}; the limit is {_mib(limit)}. Use a smaller image (A1111 resizes it to "
+        f"{what} is {mib(size)}; the limit is {mib(limit)}. Use a smaller image (A1111 resizes it to "
         "width × height anyway)."
     )
 
 
-def download(url: str, *, what: str, timeout: float, max_bytes: int = MAX_INPUT_BYTES, hint: str = "") -> bytes:
-    """GET ``url`` within ``timeout`` seconds and at most ``max_bytes``; ``hint`` is added to network errors."""
-    if not url.startswith(("http://", "https://")):
-        raise InputImageError(f"{what} has no usable address ({url[:80]!r} is not an http(s) URL).{hint}")
-    deadline = time.monotonic() + timeout
-    try:
-        response = _SESSION.get(url, stream=True, timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
-    except requests.exceptions.Timeout:
-        raise InputImageError(f"Could not download {what} from {shown_url(url)} within {timeout:g} s.{hint}") from None
-    except requests.exceptions.RequestException as error:
-        reason = describe_connection_error(error)
-        raise InputImageError(f"Could not download {what} from {shown_url(url)}: {reason}.{hint}") from None
-    with response:
-        if response.status_code != 200:
-            raise InputImageError(
-                f"Could not download {what} from {shown_url(url)}: HTTP {response.status_code}.{hint}"
-            )
-        declared = int(response.headers.get("Content-Length") or 0)
-        if declared > max_bytes:
-            raise too_big(what, declared, max_bytes)
+def _refused(what: str, host: str) -> UnsafeInput:
+    return UnsafeInput(
+        f"{what} points at a local or private address ({host[:100]}), which the plugin does not fetch: "
+        "a URL chosen by an agent could otherwise reach services inside Dify's network. If your images "
+        f"really are on your own network, turn on '{PRIVATE_SETTING}' in the plugin's authorization."
+    )
+
+
+def download(
+    url: str,
+    *,
+    what: str,
+    timeout: float,
+    policy: AddressPolicy,
+    max_bytes: int = MAX_INPUT_BYTES,
+    hint: str = "",
+) -> bytes:
+    """GET ``url`` within ``timeout`` seconds and at most ``max_bytes``, following at most
+    five redirects, each checked by ``policy``; ``hint`` is added to network errors."""
+    deadline = Deadline.after(timeout)
+    for _ in range(_REDIRECTS + 1):
         try:
-            body = read_bounded(
-                response,
-                deadline=deadline,
-                max_bytes=max_bytes,
-                too_big=lambda size: too_big(what, size, max_bytes),
-                too_late=lambda: InputImageError(f"{what} did not finish downloading within {timeout:g} s."),
-            )
-        except requests.exceptions.RequestException:
-            raise InputImageError(f"The download of {what} from {shown_url(url)} broke off.{hint}") from None
-    return bytes(body)
+            response = fetch("GET", url, deadline=deadline, max_bytes=max_bytes, policy=policy)
+        except AddressRefused as error:
+            raise _refused(what, error.host) from None
+        except DeadlinePassed:
+            raise InputImageError(
+                f"Could not download {what} from {shown_url(url)} within {timeout:g} s.{hint}"
+            ) from None
+        except TooLarge as error:
+            raise too_big(what, error.size, max_bytes) from None
+        except NetError as error:
+            raise InputImageError(f"Could not download {what} from {shown_url(url)}: {error.reason}.{hint}") from None
+        target = response.redirect()
+        if target is None:
+            if response.status != 200:
+                raise InputImageError(f"Could not download {what} from {shown_url(url)}: HTTP {response.status}.{hint}")
+            return response.body
+        try:
+            Origin.of(target)
+        except NetError:
+            raise InputImageError(f"{what}: {shown_url(url)} redirects to an address that is not http(s).") from None
+        url = target
+    raise InputImageError(f"{what}: {shown_url(url)} redirects more than {_REDIRECTS} times.")
 
 
 def from_bytes(data: bytes, what: str) -> InputImage:
-    return InputImage(data, load_image_bytes(data, what))
+    return InputImage(data, check_image(data, what))
 
 
-def from_text(text: str, *, what: str, timeout: float, max_bytes: int = MAX_INPUT_BYTES) -> InputImage:
+def from_text(
+    text: str, *, what: str, timeout: float, policy: AddressPolicy, max_bytes: int = MAX_INPUT_BYTES
+) -> InputImage:
     """An http(s) URL, a data:image/...;base64 URI, or plain base64."""
     value = text.strip()
-    if value.startswith(("http://", "https://")):
-        return from_bytes(download(value, what=what, timeout=timeout, max_bytes=max_bytes), what)
-    if not value.startswith("data:") and not looks_like_base64(value):
+    if value[:8].lower().startswith(("http://", "https://")):
+        return from_bytes(download(value, what=what, timeout=timeout, policy=policy, max_bytes=max_bytes), what)
+    try:
+        uri = split_data_uri(value)
+    except ValueError as error:
+        raise InputImageError(f"{what}: {error}.") from None
+    if uri is not None and not uri[0].startswith("image/"):
+        raise InputImageError(f"{what} is a data: URI of {uri[0][:40]!r}; only data:image/...;base64 is accepted.")
+    if uri is None and not looks_like_base64(value):
         raise InputImageError(
             f"{what} must be an http(s) URL, a data:image/...;base64 URI or base64 text, got {value[:40]!r}."
         )
+    if len(value) > max_bytes * 4 // 3 + 1024:
+        raise too_big(what, len(value) * 3 // 4, max_bytes)
     try:
         data = decode_base64(value)
     except ValueError:
         raise InputImageError(f"{what} is not valid base64.") from None
-    if len(data) > max_bytes:
-        raise too_big(what, len(data), max_bytes)
     return from_bytes(data, what)

@@ -68,8 +68,8 @@ def test_server_without_api(plugin, webui):
 def test_html_instead_of_the_api(plugin, webui):
     webui.faults["/sdapi/v1/sd-models"] = "html_200"
     result = plugin.validate(creds(webui))
-    assert "answered an HTML page instead of JSON" in result.error_message
-    assert "A1111-compatible API" in result.error_message
+    assert "answered an HTML page (81 bytes) instead of JSON" in result.error_message
+    assert "A1111-compatible API" in result.error_message and "Sign in" not in result.error_message
 
 
 def test_json_that_is_not_the_a1111_api(plugin, webui):

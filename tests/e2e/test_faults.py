@@ -69,7 +69,7 @@ def test_route_missing(plugin, webui):
 @pytest.mark.parametrize(
     ("fault", "error_type", "fragment"),
     [
-        ("html_200", "InvalidResponse", "answered an HTML page instead of JSON while trying to run txt2img"),
+        ("html_200", "InvalidResponse", "answered an HTML page (81 bytes) instead of JSON while trying to run txt2img"),
         ("no_images", "InvalidResponse", "has no 'images' list (keys: info, parameters)"),
         ("bad_base64", "InvalidResponse", "Image 1 of 1 in the server's answer is not valid base64"),
         ("truncated_base64", "InvalidResponse", "truncated"),

@@ -63,14 +63,23 @@ def test_forge_vae_goes_through_additional_modules(plugin, make_webui):
 
 def test_forge_validation_errors_use_pydantic_2(plugin, make_webui):
     server = make_webui("forge", False)
+    result = plugin.invoke("txt2img", {"prompt": "x", "extra_payload": '{"hr_distilled_cfg": "strong"}'}, creds(server))
+    assert result.error_type == "ServerRejected"
+    assert (
+        "hr_distilled_cfg: Input should be a valid number, unable to parse string as a number (got 'strong')"
+        in result.error_message
+    )
+
+
+def test_forge_fields_the_plugin_knows_are_checked_before_sending(plugin, make_webui):
+    server = make_webui("forge", False)
     result = plugin.invoke(
         "txt2img", {"prompt": "x", "extra_payload": '{"distilled_cfg_scale": "strong"}'}, creds(server)
     )
-    assert result.error_type == "ServerRejected"
-    assert (
-        "distilled_cfg_scale: Input should be a valid number, unable to parse string as a number (got 'strong')"
-        in result.error_message
-    )
+    assert result.error_type == "InvalidParameter" and "distilled_cfg_scale = 'strong'" in result.error_message
+    assert server.calls("POST") == []
+    result = plugin.invoke("txt2img", {"prompt": "x", "extra_payload": '{"distilled_cfg_scale": 2.5}'}, creds(server))
+    assert result.error is None and server.last("/sdapi/v1/txt2img").body["distilled_cfg_scale"] == 2.5
 
 
 def test_forge_hides_500_details(plugin, make_webui):

@@ -82,7 +82,7 @@ def test_every_inpainting_field_reaches_the_server(plugin, webui, file_server):
         "initial_noise_multiplier": "0.9",
         "denoising_strength": "0.4",
     }
-    result = plugin.invoke("img2img", parameters, creds(webui))
+    result = plugin.invoke("img2img", parameters, creds(webui, allow_private_image_urls=True))
     assert result.error is None, result.error
     sent = webui.last("/sdapi/v1/img2img").body
     assert {
@@ -110,7 +110,9 @@ def test_every_inpainting_field_reaches_the_server(plugin, webui, file_server):
 def test_url_input_is_downloaded_by_the_plugin(plugin, webui, file_server):
     data = picture(fmt="JPEG", size=(64, 128))
     url = file_server.add("photo.jpg", data, "image/jpeg")
-    result = plugin.invoke("img2img", {"init_image_url": url, "prompt": "x"}, creds(webui))
+    result = plugin.invoke(
+        "img2img", {"init_image_url": url, "prompt": "x"}, creds(webui, allow_private_image_urls=True)
+    )
     assert result.error is None, result.error
     sent = webui.last("/sdapi/v1/img2img").body
     assert base64.b64decode(sent["init_images"][0]) == data  # not the URL: A1111 refuses local URLs
@@ -216,7 +218,7 @@ def test_returned_masks_are_labelled_not_counted(plugin, webui, file_server):
         "override_settings": '{"return_mask": true, "return_mask_composite": true}',
         "seed": 3,
     }
-    result = plugin.invoke("img2img", parameters, creds(webui))
+    result = plugin.invoke("img2img", parameters, creds(webui, allow_private_image_urls=True))
     assert result.error is None, result.error
     assert [f.filename for f in result.files] == ["img2img_3.png", "img2img_extra_1.png", "img2img_extra_2.png"]
     assert result.variables["image_count"] == 1 and result.variables["seeds"] == [3]

@@ -3,7 +3,7 @@
 import pytest
 
 from webui.errors import InvalidParameter
-from webui.http import ServerConfig, parse_timeout, redact, redact_url
+from webui.http import ServerConfig, parse_timeout, redact, shown_url, split_credentials
 
 
 @pytest.mark.parametrize(
@@ -38,6 +38,7 @@ def test_credentials_in_the_url_move_to_the_auth_fields():
         ({"base_url": "http://x", "username": "u", "api_key": "k"}, "not both"),
         ({"base_url": "http://x", "timeout": "soon"}, "timeout must be a number of seconds"),
         ({"base_url": "http://x", "timeout": "0"}, "between 1 and 86400"),
+        ({"base_url": "http://x", "timeout": "0.5"}, "between 1 and 86400"),
     ],
 )
 def test_bad_settings_are_explained(kwargs, message):
@@ -62,4 +63,20 @@ def test_redaction():
     config = ServerConfig.create("http://x", username="u", password="hunter2")
     header = config.auth_headers()["Authorization"].split()[1]
     assert redact(f"pw hunter2 header {header}", config.secrets()) == "pw *** header ***"
-    assert redact_url("http://u:hunter2@host:1/p") == "http://host:1/p"
+    assert shown_url("http://u:hunter2@host:1/p?sign=abc") == "http://host:1/p"
+
+
+@pytest.mark.parametrize("password", ["p#ss", "p?ss", "p/ss", "p@ss", "p:ss", "p#s?s/s@x"])
+def test_passwords_with_url_delimiters_never_reach_a_message(password):
+    """A parser would read 'alice:p#ss@host' as host 'alice', port 'p', fragment 'ss@host'."""
+    user, host = "alice", "webui.lan:7860"
+    config = ServerConfig.create(f"http://{user}:{password}@{host}/sd")
+    assert (config.base_url, config.username, config.password) == (f"http://{host}/sd", user, password)
+    assert split_credentials(f"http://{user}:{password}@{host}") == (f"http://{host}", user, password)
+    with pytest.raises(InvalidParameter) as raised:
+        ServerConfig.create(f"http://{user}:{password}@{host}x:99999")
+    assert password not in str(raised.value) and "invalid port" in str(raised.value)
+
+
+def test_an_at_sign_in_the_path_is_not_user_info():
+    assert split_credentials("http://host/a@b") == ("http://host/a@b", "", "")

@@ -108,10 +108,11 @@ def test_parse_inputs_drops_empty_fields_but_keeps_empty_prompt():
 
 def test_extra_payload_known_keys_are_validated_and_win_unknown_pass_through():
     request, _options, passthrough = parse_inputs(
-        Txt2ImgRequest, {"steps": 20, "extra_payload": '{"steps": "35", "eta": 0.5, "distilled_cfg_scale": 3.5}'}
+        Txt2ImgRequest,
+        {"steps": 20, "extra_payload": '{"steps": "35", "eta": 0.5, "distilled_cfg_scale": "3.5", "pag_scale": 3}'},
     )
-    assert request.steps == 35 and request.eta == 0.5
-    assert passthrough == {"distilled_cfg_scale": 3.5}
+    assert request.steps == 35 and request.eta == 0.5 and request.distilled_cfg_scale == 3.5  # Forge field
+    assert passthrough == {"pag_scale": 3}
     with pytest.raises(InvalidParameter, match="s_noise = 'loud': must be a number"):
         parse_inputs(Txt2ImgRequest, {"extra_payload": {"s_noise": "loud"}})
 

@@ -2,9 +2,12 @@
 
 import pytest
 
+from webui.errors import InvalidParameter
 from webui.flavour import Family, Flavour
+from webui.images import ImageInfo
 from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest, parse_model
-from webui.payload import build_payload, fill_img2img_size, round_to_8, split_extra
+from webui.payload import build_payload, round_to_8, split_extra, with_init_images
+from webui.sources import InputImage
 
 A1111 = Flavour(Family.A1111, "1.10+")
 A1111_18 = Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)
@@ -84,13 +87,29 @@ def test_split_extra_separates_known_fields():
     assert split_extra(Txt2ImgRequest, {"eta": 0.3, "hr_force": True}) == ({"eta": 0.3}, {"hr_force": True})
 
 
+def image_of(width: int, height: int) -> InputImage:
+    return InputImage(b"", ImageInfo("png", width, height))
+
+
 def test_img2img_size_defaults_to_the_init_image_rounded_to_8():
     assert round_to_8(1023) == 1024 and round_to_8(1020) == 1024 and round_to_8(1019) == 1016 and round_to_8(10) == 64
     request = parse_model(Img2ImgRequest, {})
-    filled = fill_img2img_size(request, (1023, 677))
+    filled = with_init_images(request, [image_of(1023, 677)], None)
     assert (filled.width, filled.height) == (1024, 680)
-    given = fill_img2img_size(parse_model(Img2ImgRequest, {"width": 512}), (1023, 677))
+    given = with_init_images(parse_model(Img2ImgRequest, {"width": 512}), [image_of(1023, 677)], None)
     assert (given.width, given.height) == (512, 680)
+
+
+def test_several_init_images_fill_the_batch_slots():
+    filled = with_init_images(parse_model(Img2ImgRequest, {"batch_size": 1}), [image_of(64, 64)] * 3, None)
+    assert filled.batch_size == 3 and len(filled.init_images) == 3
+
+
+def test_a_size_from_an_image_header_obeys_the_typed_bounds():
+    with pytest.raises(InvalidParameter, match=r"the image is 50000×50000 .*for example 1536×1536"):
+        with_init_images(parse_model(Img2ImgRequest, {}), [image_of(50000, 50000)], None)
+    given = with_init_images(parse_model(Img2ImgRequest, {"width": 512, "height": 512}), [image_of(50000, 50000)], None)
+    assert (given.width, given.height) == (512, 512)
 
 
 IMG2IMG_FIELDS = [

@@ -1,9 +1,13 @@
-"""The tool YAML, the parameter texts and the request models stay in step.
+"""The tool YAML, the parameter texts and the request models stay in step, each fact stated once.
 
-Where a new A1111 field goes: add it to webui/models.py (type, bounds, default); to make
-it a typed tool parameter, add its texts to spec/parameters.yaml and its name to the
-tool's list in spec/tools.yaml, then run `python scripts/gen_tools.py`. This file fails
-until all three agree, and proves that every A1111 1.10.1 field is reachable.
+Where things go (README "Development" says the same):
+- a typed tool parameter: its type, bounds and default in webui/models.py, its texts in
+  spec/parameters.yaml, its place in the tool's list in spec/tools.yaml; then run
+  `python scripts/gen_tools.py`;
+- a request field A1111 1.10.1 does not have: declare it in webui/models.py with
+  ``only_on("Forge")`` (who has it); nothing else changes.
+This file fails when a fact is stated in two places, and proves every A1111 1.10.1
+field is reachable.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ import subprocess
 import sys
 import types
 import typing
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from scripts import gen_tools
 from tests.emulator.flavours import capture
 from webui.flavour import Family, Flavour
 from webui.inputs import parse_inputs
@@ -74,33 +78,36 @@ def test_plugin_only_options_are_documented():
     assert set(GenerationOptions.model_fields) <= set(PLUGIN_ONLY)
 
 
-@pytest.mark.parametrize("tool", generated_tools())
-def test_every_yaml_parameter_maps_to_the_model(tool):
-    model = MODELS[tool]
-    for param in tool_yaml(tool)["parameters"]:
-        name = param["name"]
-        if name in FILE_INPUTS:
-            continue
-        if param["type"] == "dynamic-select":
-            continue  # pickers: test_pickers_fill_inputs_of_their_tool
-        field = model.model_fields.get(name) or GenerationOptions.model_fields.get(name)
-        assert field is not None, f"{tool}.{name} is neither a request field nor a documented plugin-only input"
-        kind = base_type(field.annotation)
-        expected = (
-            "select"
-            if isinstance(kind, type) and issubclass(kind, IntEnum)
-            else "boolean"
-            if kind is bool
-            else "number"
-            if kind in (int, float)
-            else "string"
-        )
-        assert param["type"] == expected, f"{tool}.{name}: YAML type {param['type']}, model {kind}"
-        if param["type"] == "number":
-            default = field.default
-            assert param.get("default") == default, f"{tool}.{name}: YAML default differs from the model"
-        if param["type"] == "select":
-            assert [o["value"] for o in param["options"]] == [m.name for m in kind]
+SPEC_KEYS = {"label", "human", "llm", "form", "required", "type", "multiple", "options"}
+
+
+def spec_parameters() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((ROOT / "spec/parameters.yaml").read_text(encoding="utf-8"))
+
+
+def spec_tools() -> dict[str, dict[str, Any]]:
+    spec = yaml.safe_load((ROOT / "spec/tools.yaml").read_text(encoding="utf-8"))
+    return {name: tool for name, tool in spec.items() if not name.startswith("_")}
+
+
+def test_each_fact_about_a_parameter_is_stated_once():
+    """Membership only in tools.yaml; type, bounds and defaults only in the model; texts only in parameters.yaml."""
+    texts = spec_parameters()
+    listed: dict[str, list[str]] = {}
+    for tool, declaration in spec_tools().items():
+        names = declaration["parameters"]
+        assert len(names) == len(set(names)), f"{tool} lists a parameter twice"
+        for name in names:
+            assert name in texts, f"{tool}.{name} has no texts in spec/parameters.yaml"
+            listed.setdefault(name, []).append(tool)
+    assert set(texts) == set(listed), f"texts for parameters no tool lists: {set(texts) - set(listed)}"
+    for name, spec in texts.items():
+        assert set(spec) <= SPEC_KEYS, f"{name}: {set(spec) - SPEC_KEYS} belongs in tools.yaml or the model"
+        typed_by_model = [tool for tool in listed[name] if gen_tools.model_field(tool, name) is not None]
+        # A Dify file input may share its name with the model field the glue fills from it.
+        overrides = spec.get("type") not in (None, "file", "files")
+        assert not (typed_by_model and overrides), f"{name}: the model already gives its type"
+        assert typed_by_model or "type" in spec, f"{name}: neither a model field nor a type"
 
 
 def glue_pickers() -> dict[str, str]:
@@ -120,7 +127,7 @@ def test_pickers_fill_inputs_of_their_tool():
             if param["type"] == "dynamic-select":
                 declared.add(param["name"])
                 assert param["name"] in pickers, f"{tool}.{param['name']} is not handled by glue/pickers.py"
-                assert pickers[param["name"]] in names, f"{tool}.{param['name']} fills a missing input"
+                assert pickers[param["name"]][0] in names, f"{tool}.{param['name']} fills a missing input"
     assert declared == set(pickers)
 
 
@@ -151,7 +158,9 @@ def test_every_a1111_1_10_1_field_is_reachable(tool):
     """Each field of the captured A1111 schema is a typed parameter or goes through extra_payload."""
     model = MODELS[tool]
     props = capture("openapi")["components"]["schemas"][SCHEMAS[tool]]["properties"]
-    assert set(props) == set(model.model_fields), "the request model must carry every A1111 1.10.1 field"
+    elsewhere = {name for name, field in model.model_fields.items() if (field.json_schema_extra or {}).get("only_on")}
+    assert not elsewhere & set(props), "a field A1111 1.10.1 has is marked only_on"
+    assert set(props) | elsewhere == set(model.model_fields), "fields not in A1111 1.10.1 must say only_on(...)"
     typed = {param["name"] for param in tool_yaml(tool)["parameters"]}
     for name, prop in props.items():
         if name in typed:
