@@ -1,4 +1,12 @@
+import logging
+
 from dify_plugin import DifyPluginEnv, Plugin
+from dify_plugin.config.logger_format import plugin_logger_handler
+
+# The plugin's own log lines (server, route, status, time; never a secret) go to the
+# daemon's log as "log" events.
+logging.getLogger("sdwebui").addHandler(plugin_logger_handler)
+logging.getLogger("sdwebui").setLevel(logging.INFO)
 
 # MAX_REQUEST_TIMEOUT only bounds a connection in serverless mode; the daemon's own
 # PLUGIN_MAX_EXECUTION_TIMEOUT (600 s by default) is what ends a local call.

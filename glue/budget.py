@@ -52,11 +52,11 @@ def bounded(value: Any, budget: int = MESSAGE_BUDGET, protect: tuple[str, ...] =
     """
     if json_size(value) <= budget:
         return value, []
-    value = json.loads(json.dumps(value, default=str))
+    box = {"value": json.loads(json.dumps(value, default=str))}  # so that the value itself can be cut
     cuts: dict[str, str] = {}
     guard = frozenset(protect)
-    while json_size({"value": value, "cut": cuts}) > budget:
-        found = _largest(value, "", guard)
+    while json_size({"value": box["value"], "cut": cuts}) > budget:
+        found = _largest(box, "", guard)
         if found is None:
             break
         _, where, parent, key = found
@@ -69,8 +69,11 @@ def bounded(value: Any, budget: int = MESSAGE_BUDGET, protect: tuple[str, ...] =
             original = cuts.get(where, f"/{len(item)}").rsplit("/", 1)[1]
             parent[key] = item[: len(item) // 2] + "…"
             cuts[where] = f"first {len(parent[key]) - 1} characters/{original}"
-    notes = [f"{where}: {what.replace('/', ' of ')}" for where, what in cuts.items()]
-    return value, notes
+    notes = [
+        f"{where.removeprefix('value').lstrip('.') or 'value'}: {what.replace('/', ' of ')}"
+        for where, what in cuts.items()
+    ]
+    return box["value"], notes
 
 
 def bounded_text(text: str, budget: int = MESSAGE_BUDGET) -> str:

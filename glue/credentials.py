@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from webui.errors import WebUIError
 from webui.http import DEFAULT_TIMEOUT, ServerConfig, redact
 from webui.net import AddressPolicy
+
+log = logging.getLogger("sdwebui")
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -45,4 +48,5 @@ def secrets_removed(config: ServerConfig) -> Iterator[None]:
         yield
     except WebUIError as error:
         error.replace_message(redact(error.message, config.secrets()))
+        log.warning("%s: %s", type(error).__name__, error.message)
         raise error from None

@@ -5,7 +5,7 @@
 The package is a plain zip (Deflate, sorted paths, no directory entries) of every file
 not matched by .difyignore (gitignore syntax; .gitignore only when .difyignore is
 missing). Before writing it, the manifest, the provider and tool declarations and the
-assets are checked with the daemon's rules (dify-plugin.md §6) and loaded with the
+assets are checked with the daemon's rules (docs/dify-protocol.md, "Packaging") and loaded with the
 SDK's own models; any problem names the file and the field.
 """
 

@@ -2,7 +2,7 @@
 
 The daemon starts ``<venv>/bin/python -m main`` in the plugin directory with
 INSTALL_METHOD=local, waits for the first heartbeat, writes one JSON request per line
-on stdin and reads JSON objects separated by blank lines from stdout (dify-plugin.md §4).
+on stdin and reads JSON objects separated by blank lines from stdout (docs/dify-protocol.md).
 It refuses stdout lines over 5 MiB, so this driver records the longest line it saw.
 """
 
@@ -37,6 +37,7 @@ class Result:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    longest_line: int = 0  # the longest stdout line of this session, in bytes
     stream: list[Any] = field(default_factory=list)  # raw `stream` payloads (validate, options)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
@@ -189,6 +190,7 @@ class PluginProcess:
             elif event == "session":
                 session = self._sessions.get(message.get("session_id", ""))
                 if session is not None:
+                    session.result.longest_line = max(session.result.longest_line, len(raw))
                     session.add(data)
             elif event == "log":
                 self.logs.append(message["data"])

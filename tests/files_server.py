@@ -12,6 +12,8 @@ class FileServer:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[bytes, str, bool]] = {}
+        self.redirects: dict[str, tuple[int, str]] = {}
+        self.cookie = ""  # sent as Set-Cookie with every file when set
         self.requests: list[dict[str, str]] = []
         outer = self
 
@@ -22,6 +24,13 @@ class FileServer:
             def do_GET(self) -> None:
                 outer.requests.append({"path": self.path, **dict(self.headers)})
                 name = self.path.split("?")[0].removeprefix("/files/")
+                if name in outer.redirects:
+                    status, target = outer.redirects[name]
+                    self.send_response(status)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if name not in outer.files:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
@@ -30,6 +39,8 @@ class FileServer:
                 data, mime, with_length = outer.files[name]
                 self.send_response(200)
                 self.send_header("Content-Type", mime)
+                if outer.cookie:
+                    self.send_header("Set-Cookie", outer.cookie)
                 if with_length:
                     self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -47,6 +58,11 @@ class FileServer:
     def add(self, name: str, data: bytes, mime: str = "image/png", *, content_length: bool = True) -> str:
         """Serve ``data`` and return its signed-looking URL."""
         self.files[name] = (data, mime, content_length)
+        return f"{self.url}/files/{name}?timestamp=1732430000&nonce=ab12&sign=c2lnbmVk"
+
+    def redirect(self, name: str, target: str, status: int = 302) -> str:
+        """Answer /files/<name> with a redirect to ``target``; returns the file's URL."""
+        self.redirects[name] = (status, target)
         return f"{self.url}/files/{name}?timestamp=1732430000&nonce=ab12&sign=c2lnbmVk"
 
     def stop(self) -> None:

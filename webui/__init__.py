@@ -1,7 +1,14 @@
 """A Dify-free client for AUTOMATIC1111-compatible Stable Diffusion WebUI servers.
 
 Everything the plugin knows about A1111, Forge, reForge and SD.Next lives here:
-request models (models.py), the HTTP layer (http.py), the error map (errors.py),
-flavour detection (flavour.py), the server's lists and name checks (catalog.py,
-names.py, resolve.py), payload builders (payload.py) and result parsing (results.py).
+
+- net.py: the one HTTP layer (total deadline, checked addresses, bounded bodies);
+  http.py: the WebUI's settings and the Transport that maps answers to errors;
+  errors.py: the error kinds; units.py: how sizes are shown;
+- models.py: typed requests; inputs.py: loose tool inputs -> requests;
+- flavour.py: which server answers; catalog.py: its lists; names.py, resolve.py:
+  name checks; prompt.py: LoRA tags;
+- safety.py: the trust rules for request content; sources.py, images.py: input images;
+- payload.py: request bodies per flavour; results.py: decoding answers;
+- client.py: the facade the tools use; resources.py: list_resources; cache.py.
 """

@@ -101,12 +101,6 @@ def _multiple_of_8(value: int) -> int:
     return value
 
 
-def _seed(value: int) -> int:
-    if value < -1:
-        raise ValueError("must be -1 (a random seed) or a whole number from 0 to 4294967295")
-    return value
-
-
 def _choice(enum: type[IntEnum]) -> BeforeValidator:
     """Accept an enum member's name, its number, or its UI label in any case."""
 
@@ -148,7 +142,7 @@ class MaskInvert(IntEnum):
 
 Pixels = Annotated[int, Field(ge=64, le=MAX_PIXELS), AfterValidator(_multiple_of_8)]
 HiresPixels = Annotated[int, Field(ge=0, le=2 * MAX_PIXELS), AfterValidator(_multiple_of_8)]
-Seed = Annotated[int, Field(ge=-1, le=MAX_SEED), AfterValidator(_seed)]
+Seed = Annotated[int, Field(ge=-1, le=MAX_SEED)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 # Far beyond any real prompt (A1111 encodes 75 tokens per chunk); keeps echoes bounded.
 Prompt = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]

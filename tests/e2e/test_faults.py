@@ -104,7 +104,7 @@ def test_an_image_over_difys_file_limit_is_refused_not_crashed(plugin, webui):
     result = run(plugin, creds(webui), limit=30)
     assert result.error_type == "InvalidResponse"
     assert "Image 1 (31.2 MiB) was not returned: Dify accepts files up to 30.0 MiB" in result.error_message
-    assert plugin.longest_line < DAEMON_LINE_LIMIT
+    assert result.longest_line < DAEMON_LINE_LIMIT
     webui.faults.clear()
     assert run(plugin, creds(webui)).error is None  # the plugin process is still fine
 
@@ -124,7 +124,7 @@ def test_no_message_line_carries_image_data(plugin, webui):
     result = run(plugin, creds(webui), {"prompt": "x", "width": 2048, "height": 2048, "batch_size": 2}, limit=60)
     assert result.error is None, result.error
     assert sum(len(f.data) for f in result.files) > 50_000
-    assert plugin.longest_line < 64 * 1024
+    assert result.longest_line < 64 * 1024
     assert len(json.dumps(result.json)) < 20_000 and len(result.text) < 1_000
 
 
@@ -203,7 +203,7 @@ def test_bad_input_table(plugin, webui, parameters, fragment):
     result = plugin.invoke("txt2img", parameters, creds(webui))
     assert time.monotonic() - started < 5
     assert result.error_type == "InvalidParameter" and fragment in result.error_message
-    assert plugin.longest_line < DAEMON_LINE_LIMIT
+    assert result.longest_line < DAEMON_LINE_LIMIT
 
 
 def test_unknown_extra_payload_keys_pass_through(plugin, webui):

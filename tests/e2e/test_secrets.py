@@ -102,3 +102,14 @@ def test_the_plugin_code_names_no_such_route():
     for path in sources:
         text = path.read_text(encoding="utf-8")
         assert not FORBIDDEN.search(text), f"{path.relative_to(ROOT)} names a state-changing route"
+
+
+def test_the_plugin_log_says_which_server_route_and_how_long(plugin):
+    with Emulator("a1111", auth={USER: PASSWORD}) as server:
+        credentials = {"base_url": server.url, "username": USER, "password": PASSWORD}
+        assert plugin.invoke("txt2img", {"prompt": "x", "width": 64, "height": 64}, credentials).error is None
+        plugin.invoke("txt2img", {"prompt": "x", "checkpoint": "nope"}, credentials)
+    lines = [entry["message"] for entry in plugin.logs]
+    assert any(f"POST {server.url}/sdapi/v1/txt2img -> HTTP 200" in line and " s" in line for line in lines)
+    assert any(line.startswith("UnknownName: Unknown checkpoint 'nope'") for line in lines)
+    assert not [line for line in lines for secret in SECRETS if secret in line]

@@ -173,4 +173,4 @@ def test_wrong_password_at_generation_time(plugin, secured):
 def test_no_stdout_line_comes_near_the_daemon_limit(plugin, webui):
     result = plugin.invoke("txt2img", {"prompt": "x", "width": 1024, "height": 1024, "batch_size": 2}, creds(webui))
     assert result.error is None
-    assert plugin.longest_line < 64 * 1024 < DAEMON_LINE_LIMIT
+    assert result.longest_line < 64 * 1024 < DAEMON_LINE_LIMIT

@@ -111,6 +111,22 @@ class Progress:
         }
 
 
+def _lora_names(prompt: str) -> list[str]:
+    """The names of <lora:NAME...> tags, as A1111's <(\\w+):([^>]+)> reads them (in linear time,
+    so that hostile prompts cost the tests nothing)."""
+    names, position, end = [], 0, -1
+    while (start := prompt.find("<lora:", position)) != -1:
+        if end < start:
+            end = prompt.find(">", start)
+        if end == -1:
+            break
+        name = prompt[start + 6 : end].split(":", 1)[0]
+        if name:
+            names.append(name)
+        position = start + 1 if not name else end + 1
+    return names
+
+
 @dataclass
 class Engine:
     flavour: Flavour
@@ -304,7 +320,7 @@ class Engine:
         if request.get("disable_extra_networks"):
             return None
         found = []
-        for name in re.findall(r"<lora:([^:>]+)(?::[^>]*)?>", prompt):
+        for name in _lora_names(prompt):
             lora = next((item for item in self.loras if name in (item["name"], item["alias"])), None)
             if lora:  # unknown LoRAs are dropped silently: txt2img_prompt_lora_unknown.json
                 found.append(f"{name}: {abs(hash(lora['name'])) % 16**12:012x}")
@@ -432,7 +448,8 @@ class Engine:
             "clip_skip": clip_skip,
         }
         prompt, negative = self._styled(request)
-        seeds = [seed + i for i in range(total)]
+        # processing.py: with a variation strength every image keeps the seed (only subseeds move)
+        seeds = [seed + (i if not request.get("subseed_strength") else 0) for i in range(total)]
         subseeds = [subseed + i for i in range(total)]
         infotexts = [
             self._infotext(request, data, s, sub, prompt, negative) for s, sub in zip(seeds, subseeds, strict=True)

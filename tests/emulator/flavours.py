@@ -2,7 +2,7 @@
 
 A1111 1.10.1 is the ground truth: its request fields, lists and OpenAPI document come
 from the recorded captures in tests/captures/. The other flavours are derived from it
-with the differences the reference sheets list (a1111-api.md §7, request-fields.md).
+with the differences docs/flavours.md lists.
 """
 
 from __future__ import annotations

@@ -49,6 +49,13 @@ FAULTS = (
     "huge_image",  # one image of about 31 MiB
     "huge_and_small",  # a normal image and one of about 31 MiB
     "echo_auth",  # a 500 whose message repeats the request's Authorization header
+    "echo_auth_at_clip",  # the same, with the header where a message would be clipped
+    "trickle_headers",  # send the answer's headers one byte a second
+    "trickle_body",  # send the headers, then the body one byte a second
+    "huge_declared",  # headers declaring a 2 GiB body, then nothing
+    "huge_streamed",  # a chunked body of 300 MiB, without a declared length
+    "redirect_307",  # 307 to `redirect_to` (another server)
+    "redirect_301",  # 301 to `redirect_to`
 )
 
 
@@ -108,6 +115,8 @@ class Emulator:
         self.requests: list[Recorded] = []
         self.faults: dict[str, str] = {}
         self.extensions: set[str] = set(DEFAULT_EXTENSIONS)
+        self.answers: dict[str, Any] = {}  # path -> a JSON body answered with 200 instead of the route's
+        self.redirect_to = ""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(self)
@@ -141,6 +150,8 @@ class Emulator:
         with self._lock:
             self.requests.clear()
         self.faults.clear()
+        self.answers.clear()
+        self.redirect_to = ""
         self.extensions = set(DEFAULT_EXTENSIONS)
         self.engine = Engine(self.flavour)
 
@@ -172,8 +183,14 @@ class Emulator:
                 Recorded(handler.command, parts.path, parse_qs(parts.query), dict(handler.headers), parsed)
             )
         fault = self.faults.get(parts.path)
-        if fault in ("hang", "close", "close_mid_body"):
+        if fault in ("hang", "close", "close_mid_body", "trickle_headers", "trickle_body", "huge_declared"):
             self._misbehave(handler, fault)
+            return
+        if fault == "huge_streamed":
+            self._stream_huge(handler)
+            return
+        if parts.path in self.answers:
+            self._send(handler, 200, self.answers[parts.path], "application/json", {})
             return
         try:
             status, body, content_type, headers = self._respond(handler, parts.path, parts.query, raw, fault)
@@ -181,9 +198,49 @@ class Emulator:
             status, body, content_type, headers = reply.status, reply.body, reply.content_type, reply.headers
         self._send(handler, status, body, content_type, headers)
 
+    def _trickle(self, handler: _Handler, data: bytes) -> None:
+        for byte in data:
+            if self._stopping.wait(1.0):
+                return
+            try:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+            except OSError:
+                return
+
+    def _stream_huge(self, handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b"A" * (1024 * 1024)
+        try:
+            handler.wfile.write(b'%x\r\n{"images": ["\r\n' % len(b'{"images": ["'))
+            for _ in range(300):
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass
+        handler.close_connection = True
+
     def _misbehave(self, handler: _Handler, fault: str) -> None:
         if fault == "hang":
             self._stopping.wait(3600)
+        elif fault == "trickle_headers":
+            self._trickle(handler, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + b"X-Pad: " + b"a" * 3600)
+        elif fault == "trickle_body":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "3600")
+            handler.end_headers()
+            handler.wfile.flush()
+            self._trickle(handler, b" " * 3600)
+        elif fault == "huge_declared":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(2 * 1024**3))
+            handler.end_headers()
+            handler.wfile.flush()
+            self._stopping.wait(5)
         elif fault == "close_mid_body":
             body = json.dumps({"images": ["A" * 50_000], "info": "{}"}).encode()
             handler.send_response(200)
@@ -350,6 +407,11 @@ class Emulator:
             return 200, {"images": images, "parameters": {}, "info": json.dumps(info)}, "application/json", {}
         if fault == "echo_auth":
             return self._error(ServerError("RuntimeError", f"rejected request with header {authorization!r}"))
+        if fault == "echo_auth_at_clip":
+            return self._error(ServerError("RuntimeError", "x" * 1190 + f" header {authorization!r}"))
+        if fault in ("redirect_307", "redirect_301"):
+            status = int(fault.rsplit("_", 1)[1])
+            return status, {"detail": "moved"}, "application/json", {"Location": self.redirect_to + path}
         if fault in bodies:
             return 200, bodies[fault], "application/json", {}
         raise ValueError(f"unknown fault {fault!r} for {path}; known: {FAULTS}")

@@ -1,4 +1,4 @@
-"""Rules of the real server that no capture shows, from the reference sheet (a1111-api.md)."""
+"""Rules of the real server that no capture shows, from reading its source (docs/a1111-api.md)."""
 
 from __future__ import annotations
 
