@@ -20,9 +20,9 @@ from webui.models import Img2ImgRequest, Txt2ImgRequest
 def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
-        request, options, passthrough = parse_inputs(Txt2ImgRequest, merge_picks(parameters))
-        generation = WebUIClient(config).txt2img(request, options, passthrough)
-        yield from generation_messages(tool, generation, "txt2img")
+        inputs = parse_inputs(Txt2ImgRequest, merge_picks(parameters))
+        generation = WebUIClient(config).txt2img(inputs.request, inputs.options, inputs.passthrough)
+        yield from generation_messages(tool, generation, "txt2img", inputs.infotext_unused)
 
 
 def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
@@ -30,7 +30,9 @@ def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
     with secrets_removed(config):
         parameters = merge_picks(parameters)
         sources = Img2ImgImages.take(parameters)
-        request, options, passthrough = parse_inputs(Img2ImgRequest, parameters)
-        images, mask = sources.load(options.timeout or config.timeout, image_policy(config))
-        generation = WebUIClient(config).img2img(request, options, passthrough, init_images=images, mask=mask)
-        yield from generation_messages(tool, generation, "img2img")
+        inputs = parse_inputs(Img2ImgRequest, parameters)
+        images, mask = sources.load(inputs.options.timeout or config.timeout, image_policy(config))
+        generation = WebUIClient(config).img2img(
+            inputs.request, inputs.options, inputs.passthrough, init_images=images, mask=mask
+        )
+        yield from generation_messages(tool, generation, "img2img", inputs.infotext_unused)

@@ -46,9 +46,11 @@ def _filenames(prefix: str, images: list[OutputImage]) -> list[str]:
     return names
 
 
-def summary(generation: Generation, files: list[dict[str, Any]], skipped: list[str]) -> dict[str, Any]:
+def summary(
+    generation: Generation, files: list[dict[str, Any]], skipped: list[str], infotext_unused: dict[str, str]
+) -> dict[str, Any]:
     result = generation.result
-    return {
+    data = {
         "images": files,
         "seeds": result.seeds,
         "subseeds": result.subseeds,
@@ -61,6 +63,9 @@ def summary(generation: Generation, files: list[dict[str, Any]], skipped: list[s
         "parameters": generation.payload,
         "not_returned": skipped,
     }
+    if infotext_unused:
+        data["infotext_unused"] = infotext_unused  # infotext keys no parameter of this tool takes
+    return data
 
 
 def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str]) -> str:
@@ -90,11 +95,13 @@ def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str
     return text
 
 
-def generation_messages(tool: Tool, generation: Generation, prefix: str) -> Iterator[ToolInvokeMessage]:
-    """Every image as a blob (mime type, filename with the seed), then JSON, variables and text."""
-    images = generation.result.images
-    files: list[dict[str, Any]] = []
-    skipped: list[str] = []
+def image_messages(
+    tool: Tool, images: list[OutputImage], prefix: str, files: list[dict[str, Any]], skipped: list[str]
+) -> Iterator[ToolInvokeMessage]:
+    """Every image as a blob (MIME type from its bytes, a file name with its seed or number).
+
+    ``files`` receives a description of each image sent, ``skipped`` a note for each one
+    over Dify's file limit; when none fits, that is an error."""
     for image, filename in zip(images, _filenames(prefix, images), strict=True):
         size = len(image.data)
         if size > DIFY_MAX_FILE_BYTES:
@@ -120,7 +127,17 @@ def generation_messages(tool: Tool, generation: Generation, prefix: str) -> Iter
         image.data = b""  # the SDK has copied it into chunks; free it now
     if images and not files:
         raise InvalidResponse(" ".join(skipped))
-    yield from summary_messages(tool, summary(generation, files, skipped), _variables(generation, files))
+
+
+def generation_messages(
+    tool: Tool, generation: Generation, prefix: str, infotext_unused: dict[str, str] | None = None
+) -> Iterator[ToolInvokeMessage]:
+    """Every image as a blob, then JSON, variables and text."""
+    files: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    yield from image_messages(tool, generation.result.images, prefix, files, skipped)
+    data = summary(generation, files, skipped, infotext_unused or {})
+    yield from summary_messages(tool, data, _variables(generation, files))
     yield tool.create_text_message(bounded_text(_text(generation, files, skipped)))
 
 

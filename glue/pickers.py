@@ -33,6 +33,7 @@ PICKERS = {
     "pick_vae": Picker("vae", "vae"),
     "pick_hr_upscaler": Picker("hr_upscaler", "hr_upscaler"),
     "pick_styles": Picker("styles", "style"),
+    "pick_upscaler_1": Picker("upscaler_1", "upscaler"),
 }
 _LAST_GOOD: dict[tuple[str, str], list[Choice]] = {}
 _LOCK = threading.Lock()

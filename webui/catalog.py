@@ -228,6 +228,7 @@ CHOICES: dict[str, Callable[[Catalog, Flavour], list[Choice] | None]] = {
     "scheduler": Catalog.schedulers,
     "vae": Catalog.vaes,
     "hr_upscaler": Catalog.upscalers,
+    "upscaler": lambda catalog, flavour: [Choice(item.name) for item in catalog.upscaler_models()],
     "style": Catalog.styles,
     "lora": Catalog.loras,
     "hypernetwork": Catalog.hypernetworks,

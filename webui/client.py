@@ -8,14 +8,17 @@ from typing import Any
 
 from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
 from webui.catalog import Catalog
-from webui.errors import AuthenticationFailed, InvalidResponse, ServerError
-from webui.flavour import Flavour, from_openapi, from_probes
+from webui.errors import AuthenticationFailed, GenerationTimeout, InvalidResponse, ServerError, UnknownName
+from webui.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
+from webui.flavour import Family, Flavour, from_openapi, from_probes
 from webui.http import ServerConfig, Transport
-from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
+from webui.infotext import Infotext, parse_infotext
+from webui.models import ExtrasRequest, GenerationOptions, Img2ImgRequest, InterrogateModel, ToolOptions, Txt2ImgRequest
+from webui.names import Choice, resolve
 from webui.payload import build_payload, with_init_images
 from webui.resolve import NameResolver
 from webui.results import GenerationResult, answer_limit, parse_generation
-from webui.safety import check_request
+from webui.safety import check_extra_payload, check_request
 from webui.sources import InputImage
 
 CHECK_TIMEOUT = 15.0
@@ -141,3 +144,96 @@ class WebUIClient:
         )
         result = parse_generation(body, images_expected=payload.get("send_images", True) is not False)
         return Generation(result, summarize(payload), flavour, time.monotonic() - started)
+
+    # --- around the generation --------------------------------------------------
+
+    def upscale(
+        self,
+        request: ExtrasRequest,
+        options: ToolOptions,
+        passthrough: dict[str, Any],
+        images: list[InputImage],
+    ) -> Upscaled:
+        """A1111's Extras on one image (extra-single-image) or several (extra-batch-images)."""
+        check_extra_payload(passthrough)
+        choices = [Choice(item.name) for item in self.catalog.upscaler_models()]
+        names = {"upscaler_1": request.upscaler_1 or DEFAULT_UPSCALER}
+        if request.upscaler_2:
+            names["upscaler_2"] = request.upscaler_2
+        resolved = {field: resolve(f"{field} (upscaler)", name, choices).value for field, name in names.items()}
+        request = scale_mode(request.model_copy(update=resolved), images[0].image)
+        check_result_fits(request, images)
+        body: dict[str, Any] = {**request.model_dump(mode="json", exclude_none=True), **passthrough}
+        shown = dict(body)
+        if len(images) == 1:
+            route, body["image"] = "/sdapi/v1/extra-single-image", images[0].base64()
+        else:
+            route = "/sdapi/v1/extra-batch-images"
+            body["imageList"] = [{"data": image.base64(), "name": f"{i + 1}.png"} for i, image in enumerate(images)]
+        started = time.monotonic()
+        answer = self.transport.call(
+            "POST",
+            route,
+            action="upscale the image" if len(images) == 1 else f"upscale {len(images)} images",
+            payload=body,
+            timeout=options.timeout or self.config.timeout,
+            max_bytes=answer_limit(len(images), extra_images=0),
+            generation=True,
+        )
+        upscaled, html_info = parse_extras(answer, len(images))
+        return Upscaled(upscaled, html_info, resolved["upscaler_1"], time.monotonic() - started, shown)
+
+    def _interrogate_model(self, model: InterrogateModel) -> str:
+        """The model name this server takes. SD.Next lists its own (OpenCLIP names, maybe
+        deepdanbooru) at GET /sdapi/v1/interrogate and has no "clip"."""
+        if self.flavour().family is not Family.SDNEXT:
+            return model.value
+        listed = self.catalog.get("/sdapi/v1/interrogate", "interrogate models", optional=True)
+        names = [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
+        if model is InterrogateModel.deepdanbooru:
+            if "deepdanbooru" in names:
+                return "deepdanbooru"
+            raise UnknownName(
+                "This SD.Next has no deepdanbooru interrogator (its /sdapi/v1/interrogate lists "
+                f"{', '.join(names[:8]) or 'none'}); use model clip, or SD.Next's own tagger."
+            )
+        clip = [name for name in names if name not in ("deepdanbooru", "deepbooru")]
+        if not clip:
+            raise UnknownName("This SD.Next lists no CLIP interrogator at /sdapi/v1/interrogate.")
+        return clip[0]
+
+    def interrogate(self, image: InputImage, model: InterrogateModel, timeout: float | None = None) -> tuple[str, str]:
+        """(caption, the model that ran) for ``image``."""
+        name = self._interrogate_model(model)
+        seconds = timeout or self.config.timeout
+        try:
+            answer = self.transport.call(
+                "POST",
+                "/sdapi/v1/interrogate",
+                action=f"interrogate the image with {name}",
+                payload={"image": image.base64(), "model": name},
+                timeout=seconds,
+                generation=True,
+            )
+        except GenerationTimeout as error:
+            error.replace_message(
+                error.message + " The first interrogation on a server downloads the model's weights "
+                "(about a gigabyte for CLIP/BLIP), which can take several minutes: try again, or raise the timeout."
+            )
+            raise
+        return parse_caption(answer, name), name
+
+    def png_info(self, image: InputImage, timeout: float | None = None) -> tuple[str, Infotext]:
+        """(the raw infotext, what it says as parameters) of a picture; "" when it has none."""
+        answer = self.transport.call(
+            "POST",
+            "/sdapi/v1/png-info",
+            action="read the picture's generation parameters",
+            payload={"image": image.base64()},
+            timeout=timeout or self.config.timeout,
+        )
+        info = answer.get("info") if isinstance(answer, dict) else None
+        if info is not None and not isinstance(info, str):
+            raise InvalidResponse("The server's png-info answer has no 'info' text.")
+        text = (info or "").strip()
+        return text, parse_infotext(text) if text else Infotext()

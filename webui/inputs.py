@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from webui.models import GenerationOptions, GenerationRequest, parse_model
+from pydantic import BaseModel
+
+from webui.infotext import parse_infotext
+from webui.models import GenerationOptions, ToolOptions, parse_model
 from webui.payload import split_extra
 
 # Text fields where an empty string is a value, not "unset".
@@ -17,18 +21,44 @@ def _is_unset(name: str, value: Any) -> bool:
     return isinstance(value, str) and not value.strip() and name not in _TEXT_FIELDS
 
 
-def parse_inputs[R: GenerationRequest](
-    model: type[R], inputs: dict[str, Any]
-) -> tuple[R, GenerationOptions, dict[str, Any]]:
-    """Split tool inputs into (request, options, passthrough).
+@dataclass
+class Inputs[R: BaseModel, O: ToolOptions]:
+    request: R
+    options: O
+    passthrough: dict[str, Any]  # extra_payload keys the request model does not know
+    infotext_unused: dict[str, str] = field(default_factory=dict)  # infotext keys without a parameter here
 
-    ``passthrough`` holds extra_payload keys the request model does not know; known
-    keys in extra_payload override the typed inputs and are validated like them.
-    Inputs that are neither request fields nor options raise InvalidParameter.
+
+def parse_inputs[R: BaseModel, O: ToolOptions](
+    model: type[R], inputs: dict[str, Any], options_model: type[O] = GenerationOptions
+) -> Inputs[R, O]:
+    """Split tool inputs into a request, options and passthrough keys.
+
+    ``extra_payload`` keys the request model knows override the typed inputs and are
+    validated like them. An ``infotext`` (A1111's PNG-info text) gives defaults for every
+    parameter not set explicitly; it is applied here and never sent as such. Inputs that
+    are neither request fields nor options raise InvalidParameter.
     """
     given = {name: value for name, value in inputs.items() if not _is_unset(name, value)}
-    option_values = {name: given.pop(name) for name in list(given) if name in GenerationOptions.model_fields}
-    options = parse_model(GenerationOptions, option_values)
+    option_values = {name: given.pop(name) for name in list(given) if name in options_model.model_fields}
+    options = parse_model(options_model, option_values)
     known, passthrough = split_extra(model, options.extra_payload)
-    request = parse_model(model, {**given, **known})
-    return request, options, passthrough
+    values = {**given, **known}
+    unused: dict[str, str] = {}
+    infotext = values.pop("infotext", None)
+    if isinstance(infotext, str) and infotext.strip() and "infotext" in model.model_fields:
+        parsed = parse_infotext(parse_model(model, {"infotext": infotext}).infotext or "")
+        accepted = parsed.only(set(model.model_fields) | set(options_model.model_fields))
+        unused = accepted.other
+        defaults = {name: value for name, value in accepted.parameters.items() if name not in values}
+        defaults = {name: value for name, value in defaults.items() if name not in option_values}
+        option_defaults = {name: defaults.pop(name) for name in list(defaults) if name in options_model.model_fields}
+        if option_defaults:
+            options = options.model_copy(
+                update=parse_model(options_model, option_defaults).model_dump(exclude_unset=True)
+            )
+        values = {**defaults, **values}
+    elif infotext is not None:
+        values["infotext"] = infotext
+    request = parse_model(model, values)
+    return Inputs(request, options, passthrough, unused)

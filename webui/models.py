@@ -15,7 +15,7 @@ the validators accept both and fail with messages that name the field.
 from __future__ import annotations
 
 import json
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
@@ -248,10 +248,59 @@ class Img2ImgRequest(GenerationRequest):
     include_init_images: bool | None = None
 
 
-class GenerationOptions(BaseModel):
-    """Inputs of the tools that are not A1111 request fields, and where they go."""
+class ExtrasRequest(BaseModel):
+    """POST /sdapi/v1/extra-single-image and extra-batch-images (A1111's "Extras" tab)."""
 
     model_config = _CONFIG
+
+    # 0 = scale by upscaling_resize, 1 = scale to upscaling_resize_w × _h (the tool decides).
+    resize_mode: int | None = Field(None, ge=0, le=1)
+    show_extras_results: bool | None = None
+    gfpgan_visibility: Fraction | None = None
+    codeformer_visibility: Fraction | None = None
+    codeformer_weight: Fraction | None = None
+    upscaling_resize: float = Field(2.0, ge=1, le=8)
+    upscaling_resize_w: int | None = Field(None, ge=64, le=4 * MAX_PIXELS)
+    upscaling_resize_h: int | None = Field(None, ge=64, le=4 * MAX_PIXELS)
+    upscaling_crop: bool | None = None
+    upscaler_1: Name | None = None
+    upscaler_2: Name | None = None
+    extras_upscaler_2_visibility: Fraction | None = None
+    upscale_first: bool | None = None
+
+
+class InterrogateModel(StrEnum):
+    clip = "clip"
+    deepdanbooru = "deepdanbooru"
+
+
+class InterrogateRequest(BaseModel):
+    """POST /sdapi/v1/interrogate (the image is added by the tool)."""
+
+    model_config = _CONFIG
+
+    model: InterrogateModel = InterrogateModel.clip
+
+
+class PngInfoRequest(BaseModel):
+    """POST /sdapi/v1/png-info: nothing but the image, which the tool adds."""
+
+    model_config = _CONFIG
+
+
+class ToolOptions(BaseModel):
+    """Inputs every server tool has that are not A1111 request fields."""
+
+    model_config = _CONFIG
+
+    # Seconds to wait for the server; unset = the provider's timeout.
+    timeout: float | None = Field(None, ge=1, le=86400)
+    # Merged into the request last; keys A1111 does not know pass through unchecked.
+    extra_payload: JsonObject | None = None
+
+
+class GenerationOptions(ToolOptions):
+    """Inputs of the generation tools that are not A1111 request fields, and where they go."""
 
     # override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models.
     checkpoint: Name | None = None
@@ -261,10 +310,6 @@ class GenerationOptions(BaseModel):
     clip_skip: int | None = Field(None, ge=1, le=12)
     # "name:0.8, other:0.5": appended to the prompt as <lora:name:0.8> tags, names checked.
     loras: Annotated[str, Field(max_length=8192)] | None = None
-    # Seconds to wait for the server; unset = the provider's timeout.
-    timeout: float | None = Field(None, ge=1, le=86400)
-    # Merged into the request last; keys A1111 does not know pass through unchecked.
-    extra_payload: JsonObject | None = None
 
 
 _MESSAGES = {

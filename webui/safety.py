@@ -173,6 +173,11 @@ def _check_controlnet(args: Any) -> None:
             )
 
 
+def check_extra_payload(passthrough: dict[str, Any] | None) -> None:
+    """Unknown top-level keys: A1111 ignores them, other servers may read file options from them."""
+    _check_settings(passthrough, "extra_payload", _WRITE_WORDS)
+
+
 def check_request(request: GenerationRequest, passthrough: dict[str, Any] | None = None) -> None:
     """Raise UnsafeInput (or InvalidParameter for bounds) for anything the trust rules refuse."""
     script = (request.script_name or "").strip().lower()
@@ -193,5 +198,4 @@ def check_request(request: GenerationRequest, passthrough: dict[str, Any] | None
             raise UnsafeInput("alwayson_scripts 'Custom code' runs Python on the WebUI server; never sent.")
         if str(title).strip().lower() == "controlnet" and isinstance(entry, dict):
             _check_controlnet(entry.get("args"))
-    # Unknown top-level keys: A1111 ignores them, other servers may read file options from them.
-    _check_settings(passthrough, "extra_payload", _WRITE_WORDS)
+    check_extra_payload(passthrough)

@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from PIL import Image
+
 from tests.emulator import pictures
 from tests.emulator.engine import Engine, HTTPError, ServerError
 from tests.emulator.flavours import Flavour, capture, make_flavour
@@ -34,6 +36,7 @@ EXTENSION_ROUTES = {"/sdapi/v1/loras", "/sdapi/v1/refresh-loras"}
 DEFAULT_EXTENSIONS = {"lora"}
 CONTROLNET_MODELS = ["control_v11p_sd15_canny [d14c016b]", "control_v11f1p_sd15_depth [cfd03158]"]
 CONTROLNET_MODULES = ["none", "canny", "depth_midas", "openpose_full", "lineart_realistic"]
+SDNEXT_CLIP_MODELS = ["ViT-L-14/openai", "ViT-H-14/laion2b_s32b_b79k"]
 OPEN_ROUTES = {"/openapi.json", "/docs", "/redoc", "/internal/ping"}
 FAULTS = (
     "hang",  # accept the connection, never answer
@@ -117,6 +120,7 @@ class Emulator:
         self.extensions: set[str] = set(DEFAULT_EXTENSIONS)
         self.answers: dict[str, Any] = {}  # path -> a JSON body answered with 200 instead of the route's
         self.redirect_to = ""
+        self.interrogate_fails = False  # the interrogator raises inside (caption "<error>")
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(self)
@@ -152,6 +156,7 @@ class Emulator:
         self.faults.clear()
         self.answers.clear()
         self.redirect_to = ""
+        self.interrogate_fails = False
         self.extensions = set(DEFAULT_EXTENSIONS)
         self.engine = Engine(self.flavour)
 
@@ -468,6 +473,10 @@ class Emulator:
         routes[("POST", "/sdapi/v1/options")] = lambda body, query: self._set_options(body)
         routes[("POST", "/sdapi/v1/png-info")] = lambda body, query: self._png_info(body)
         routes[("POST", "/sdapi/v1/extra-single-image")] = lambda body, query: self._extra_single(body)
+        routes[("POST", "/sdapi/v1/extra-batch-images")] = lambda body, query: self._extra_batch(body)
+        routes[("POST", "/sdapi/v1/interrogate")] = lambda body, query: self._interrogate(body)
+        if f.family == "sdnext":
+            routes[("GET", "/sdapi/v1/interrogate")] = lambda body, query: ["deepdanbooru", *SDNEXT_CLIP_MODELS]
         routes[("POST", "/sdapi/v1/interrupt")] = lambda body, query: self._flag("interrupted", {})
         routes[("POST", "/sdapi/v1/skip")] = lambda body, query: self._flag("skipped", None)
         for name in ("refresh-checkpoints", "refresh-loras", "refresh-vae", "refresh-embeddings"):
@@ -532,16 +541,61 @@ class Emulator:
         image = self._decode_image(encoded)
         return {"info": image.info.get("parameters", ""), "items": {}, "parameters": {}}
 
+    def _upscaled(self, image: Any, body: dict[str, Any]) -> tuple[Any, str]:
+        """scripts/postprocessing_upscale.py: scale by, or scale to (and crop), with upscaler 1."""
+        names = [u["name"] for u in capture("get_upscalers")]
+        for key in ("upscaler_1", "upscaler_2"):
+            name = body.get(key, "None")
+            if name not in names:
+                raise ServerError("AssertionError", f"could not find upscaler named {name}")
+        upscaler = body.get("upscaler_1", "None")
+        if body.get("resize_mode", 0) == 1:
+            width, height = int(body.get("upscaling_resize_w", 512)), int(body.get("upscaling_resize_h", 512))
+            scale = max(width / image.width, height / image.height)
+            info = f"Postprocess upscale to: {width}x{height}"
+        else:
+            scale = float(body.get("upscaling_resize", 2))
+            info = f"Postprocess upscale by: {scale}"
+        if upscaler != "None":
+            image = image.resize((int(image.width * scale), int(image.height * scale)))
+            info += f", Postprocess upscaler: {upscaler}"
+        if body.get("resize_mode", 0) == 1 and body.get("upscaling_crop", True):
+            cropped = Image.new("RGB", (width, height))
+            cropped.paste(image, (width // 2 - image.width // 2, height // 2 - image.height // 2))
+            image = cropped
+            info += f", Postprocess crop to: {width}x{height}"
+        return image, info
+
     def _extra_single(self, body: Any) -> Any:
         body = body or {}
+        with self.engine.lock:
+            image, info = self._upscaled(self._decode_image(body.get("image") or ""), body)
+            return {"html_info": f"<p>{info}</p>", "image": pictures.encode(image, "png", None)}
+
+    def _extra_batch(self, body: Any) -> Any:
+        body = body or {}
+        items = body.get("imageList") or []
+        with self.engine.lock:
+            results = [self._upscaled(self._decode_image(item.get("data") or ""), body) for item in items]
+            return {
+                "html_info": f"<p>{results[0][1] if results else ''}</p>",
+                "images": [pictures.encode(image, "png", None) for image, _ in results],
+            }
+
+    def _interrogate(self, body: Any) -> Any:
+        """api.interrogateapi; the interrogator turns an exception into the caption "<error>"."""
+        body = body or {}
         image = self._decode_image(body.get("image") or "")
-        upscaler = body.get("upscaler_1", "None")
-        if upscaler not in [u["name"] for u in capture("get_upscalers")]:
-            raise ServerError("AssertionError", f"could not find upscaler named {upscaler}")
-        scale = float(body.get("upscaling_resize", 2))
-        result = image.resize((int(image.width * scale), int(image.height * scale)))
-        info = f"Postprocess upscale by: {scale}, Postprocess upscaler: {upscaler}"
-        return {"html_info": f"<p>{info}</p>", "image": pictures.encode(result, "png", None)}
+        model = body.get("model", "clip")
+        known = ("deepdanbooru", *SDNEXT_CLIP_MODELS) if self.flavour.family == "sdnext" else ("clip", "deepdanbooru")
+        if model not in known:
+            raise HTTPError(404, "Model not found")
+        if self.interrogate_fails:
+            return {"caption": "<error>"}
+        with self.engine.lock:
+            if model == "deepdanbooru":
+                return {"caption": f"1girl, solo, {image.width}x{image.height}, simple background"}
+            return {"caption": f"a picture of a square, {image.width} by {image.height} pixels"}
 
     def _extension(self, name: str, answer: Any) -> Any:
         if name not in self.extensions:

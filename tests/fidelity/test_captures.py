@@ -38,7 +38,6 @@ SKIPPED = {
     "skip_during_generation_call",
     "txt2img_result_after_interrupt",
     "txt2img_result_after_skip",
-    "interrogate_model_nope",  # the plugin never calls interrogate
 }
 RANDOM_INFO = {"subseed", "all_subseeds", "job_timestamp"}
 

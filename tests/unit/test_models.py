@@ -99,18 +99,20 @@ def test_japanese_prompt_is_kept_as_is():
 
 
 def test_parse_inputs_drops_empty_fields_but_keeps_empty_prompt():
-    request, options, passthrough = parse_inputs(
+    inputs = parse_inputs(
         Txt2ImgRequest, {"prompt": "", "sampler_name": "", "width": "", "checkpoint": " ", "seed": None}
     )
+    request, options, passthrough = inputs.request, inputs.options, inputs.passthrough
     assert request.prompt == "" and request.sampler_name is None and request.width == 512
     assert options.checkpoint is None and passthrough == {}
 
 
 def test_extra_payload_known_keys_are_validated_and_win_unknown_pass_through():
-    request, _options, passthrough = parse_inputs(
+    inputs = parse_inputs(
         Txt2ImgRequest,
         {"steps": 20, "extra_payload": '{"steps": "35", "eta": 0.5, "distilled_cfg_scale": "3.5", "pag_scale": 3}'},
     )
+    request, passthrough = inputs.request, inputs.passthrough
     assert request.steps == 35 and request.eta == 0.5 and request.distilled_cfg_scale == 3.5  # Forge field
     assert passthrough == {"pag_scale": 3}
     with pytest.raises(InvalidParameter, match="s_noise = 'loud': must be a number"):

@@ -121,7 +121,7 @@ def test_pickers_fill_inputs_of_their_tool():
     """Every picker (dynamic-select) is known to the glue and fills a free-text input of its tool."""
     pickers = glue_pickers()
     declared = set()
-    for tool in generated_tools():
+    for tool in generated_tools(with_model=False):
         names = {param["name"] for param in tool_yaml(tool)["parameters"]}
         for param in tool_yaml(tool)["parameters"]:
             if param["type"] == "dynamic-select":
@@ -168,6 +168,11 @@ def test_every_a1111_1_10_1_field_is_reachable(tool):
         value = _sample(prop)
         if name in ("width", "height"):
             value = 64
-        request, options, passthrough = parse_inputs(model, {"extra_payload": {name: value}})
-        payload = build_payload(request, options, Flavour(Family.A1111, "1.10+"), passthrough)
+        if name == "infotext":  # applied by the plugin itself (webui/infotext.py), never sent as is
+            value = "a lighthouse\nSteps: 9, Sampler: Euler, Seed: 3"
+        inputs = parse_inputs(model, {"extra_payload": {name: value}})
+        payload = build_payload(inputs.request, inputs.options, Flavour(Family.A1111, "1.10+"), inputs.passthrough)
+        if name == "infotext":
+            assert (payload["prompt"], payload["steps"], payload["seed"]) == ("a lighthouse", 9, 3)
+            continue
         assert name in payload, f"{tool}: {name} is not reachable through extra_payload"

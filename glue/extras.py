@@ -1,0 +1,105 @@
+"""upscale, interrogate and png_info: image in, through the webui client, messages out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from dify_plugin import Tool
+from dify_plugin.entities.tool import ToolInvokeMessage
+
+from glue.budget import bounded_text
+from glue.credentials import image_policy, secrets_removed, server_config
+from glue.files import load_image, load_images, take_images
+from glue.outputs import image_messages, summary_messages
+from glue.pickers import merge_picks
+from webui.client import WebUIClient
+from webui.errors import InvalidParameter, clip
+from webui.inputs import parse_inputs
+from webui.models import ExtrasRequest, InterrogateRequest, PngInfoRequest, ToolOptions
+
+_NEEDS_AN_IMAGE = "needs a picture: set image (a file) or image_url (an http(s) URL, a data: URI or base64)."
+
+
+def _one_image(parameters: dict[str, Any], tool: str) -> Any:
+    """Pop the image inputs of a one-picture tool; the one given."""
+    values = take_images(parameters, "image", None, "image_url")
+    if not values:
+        raise InvalidParameter(f"{tool} {_NEEDS_AN_IMAGE}")
+    if len(values) > 1:
+        raise InvalidParameter(f"{tool} takes one picture: set image or image_url, not both.")
+    return values[0]
+
+
+def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    config = server_config(tool.runtime.credentials)
+    with secrets_removed(config):
+        parameters = merge_picks(parameters)
+        values = take_images(parameters, "image", "images", "image_url")
+        inputs = parse_inputs(ExtrasRequest, parameters, ToolOptions)
+        if not values:
+            raise InvalidParameter(f"upscale {_NEEDS_AN_IMAGE.replace('image (a file)', 'image or images (files)')}")
+        timeout = inputs.options.timeout or config.timeout
+        images = load_images(values, "image", timeout, image_policy(config))
+        upscaled = WebUIClient(config).upscale(inputs.request, inputs.options, inputs.passthrough, images)
+        files: list[dict[str, Any]] = []
+        skipped: list[str] = []
+        yield from image_messages(tool, upscaled.images, "upscale", files, skipped)
+        first = files[0]
+        data = {
+            "images": files,
+            "upscaler": upscaled.upscaler,
+            "html_info": clip(upscaled.html_info, 4000),
+            "seconds": round(upscaled.seconds, 2),
+            "parameters": upscaled.request,
+            "not_returned": skipped,
+        }
+        variables = {
+            "width": first["width"],
+            "height": first["height"],
+            "image_count": len(files),
+            "upscaler": upscaled.upscaler,
+        }
+        yield from summary_messages(tool, data, variables)
+        noun = "picture" if len(files) == 1 else "pictures"
+        text = (
+            f"Upscaled {len(files)} {noun} to {first['width']}×{first['height']} with {upscaled.upscaler} "
+            f"in {upscaled.seconds:.1f} s."
+        )
+        yield tool.create_text_message(bounded_text(" ".join([text, *skipped])))
+
+
+def run_interrogate(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    config = server_config(tool.runtime.credentials)
+    with secrets_removed(config):
+        parameters = dict(parameters)
+        value = _one_image(parameters, "interrogate")
+        inputs = parse_inputs(InterrogateRequest, parameters, ToolOptions)
+        timeout = inputs.options.timeout or config.timeout
+        image = load_image(value, "The image", timeout, image_policy(config))
+        caption, model = WebUIClient(config).interrogate(image, inputs.request.model, timeout)
+        yield from summary_messages(
+            tool,
+            {"caption": caption, "model": model},
+            {"prompt": caption, "caption": caption, "model": model},
+        )
+        yield tool.create_text_message(bounded_text(caption))
+
+
+def run_png_info(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    config = server_config(tool.runtime.credentials)
+    with secrets_removed(config):
+        parameters = dict(parameters)
+        value = _one_image(parameters, "png_info")
+        inputs = parse_inputs(PngInfoRequest, parameters, ToolOptions)
+        timeout = inputs.options.timeout or config.timeout
+        image = load_image(value, "The image", timeout, image_policy(config))
+        text, found = WebUIClient(config).png_info(image, timeout)
+        yield from summary_messages(
+            tool,
+            {"found": bool(text), "parameters": found.parameters, "other": found.other, "infotext": text},
+            {"found": bool(text), "infotext": text, **found.parameters},
+        )
+        yield tool.create_text_message(
+            bounded_text(text or "This picture holds no generation parameters (no A1111 infotext in its metadata).")
+        )
