@@ -311,12 +311,18 @@ def test_9_hostile_names_and_prompts_cost_no_time(plugin, webui):
 
 
 def test_9_repeated_seeds_get_unique_file_names_in_one_pass(plugin, webui):
-    """A1111 gives every image the same seed when subseed_strength > 0."""
+    """A1111 gives every image the same seed when subseed_strength > 0; naming 1600 of them
+    took a quadratic search per name (8.6 s with every other session frozen)."""
     parameters = {"prompt": "x", "width": 64, "height": 64, "seed": 5, "subseed_strength": 0.5}
-    result = plugin.invoke("txt2img", {**parameters, "batch_size": 16, "n_iter": 25}, creds(webui), timeout=120)
+    result, seconds = timed(plugin, "txt2img", {**parameters, "batch_size": 16, "n_iter": 100}, creds(webui))
     assert result.error is None, result.error
     names = [file.filename for file in result.files]
-    assert len(names) == len(set(names)) == 400 and names[:3] == ["txt2img_5.png", "txt2img_5_2.png", "txt2img_5_3.png"]
+    assert len(names) == len(set(names)) == 1600 and names[:3] == [
+        "txt2img_5.png",
+        "txt2img_5_2.png",
+        "txt2img_5_3.png",
+    ]
+    assert seconds < 5
 
 
 # 10 -------------------------------------------------------------------------------------
@@ -331,9 +337,18 @@ def test_10_the_base_url_follows_no_redirect_to_another_host(plugin, webui):
         assert other.url not in result.error_message
 
 
-def test_10_pages_that_are_not_the_webui_are_described_not_quoted(plugin, webui):
-    webui.answers["/sdapi/v1/sd-models"] = {"instance-id": "i-0123456789", "token": "metadata-secret"}
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (403, {"instance-id": "i-0123456789", "token": "metadata-secret"}),
+        (500, "<html><body>internal admin page: metadata-secret i-0123456789</body></html>"),
+        {"instance-id": "i-0123456789", "token": "metadata-secret"},
+    ],
+)
+def test_10_pages_that_are_not_the_webui_are_described_not_quoted(plugin, webui, answer):
+    webui.answers["/sdapi/v1/sd-models"] = answer
     result = plugin.validate(creds(webui))
+    assert result.error is not None
     assert "metadata-secret" not in result.error_message and "i-0123456789" not in result.error_message
 
 

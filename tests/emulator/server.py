@@ -118,7 +118,9 @@ class Emulator:
         self.requests: list[Recorded] = []
         self.faults: dict[str, str] = {}
         self.extensions: set[str] = set(DEFAULT_EXTENSIONS)
-        self.answers: dict[str, Any] = {}  # path -> a JSON body answered with 200 instead of the route's
+        # path -> what to answer instead of the route: a JSON value (200), raw bytes (200, as
+        # JSON), or (status, value) where a str value is sent as an HTML page
+        self.answers: dict[str, Any] = {}
         self.redirect_to = ""
         self.interrogate_fails = False  # the interrogator raises inside (caption "<error>")
         self._lock = threading.Lock()
@@ -195,7 +197,10 @@ class Emulator:
             self._stream_huge(handler)
             return
         if parts.path in self.answers:
-            self._send(handler, 200, self.answers[parts.path], "application/json", {})
+            answer = self.answers[parts.path]
+            status, body = answer if isinstance(answer, tuple) else (200, answer)
+            kind = "text/html" if isinstance(body, str) else "application/json"
+            self._send(handler, status, body.encode() if isinstance(body, str) else body, kind, {})
             return
         try:
             status, body, content_type, headers = self._respond(handler, parts.path, parts.query, raw, fault)
@@ -413,7 +418,7 @@ class Emulator:
         if fault == "echo_auth":
             return self._error(ServerError("RuntimeError", f"rejected request with header {authorization!r}"))
         if fault == "echo_auth_at_clip":
-            return self._error(ServerError("RuntimeError", "x" * 1190 + f" header {authorization!r}"))
+            return self._error(ServerError("RuntimeError", "x" * 1170 + f" header {authorization!r}"))
         if fault in ("redirect_307", "redirect_301"):
             status = int(fault.rsplit("_", 1)[1])
             return status, {"detail": "moved"}, "application/json", {"Location": self.redirect_to + path}
