@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from webui.fields import parse_model
 from webui.infotext import parse_infotext
-from webui.models import GenerationOptions, ToolOptions, parse_model
+from webui.models import GenerationOptions, ToolOptions
 from webui.payload import split_extra
 
 # Text fields where an empty string is a value, not "unset".

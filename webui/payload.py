@@ -12,8 +12,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from webui.errors import InvalidParameter
+from webui.fields import MAX_PIXELS
 from webui.flavour import Flavour
-from webui.models import MAX_PIXELS, GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
+from webui.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
 from webui.sources import InputImage
 
 # A1111's UI default for the hires-fix denoising strength; the API has none and fails

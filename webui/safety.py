@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from webui.errors import InvalidParameter, UnsafeInput
-from webui.models import GenerationRequest, parse_model
+from webui.fields import parse_model
+from webui.models import GenerationRequest
 
 CUSTOM_CODE = "custom code"
 PROMPTS_FROM_FILE = "prompts from file or textbox"

@@ -3,9 +3,10 @@
 import pytest
 
 from webui.errors import InvalidParameter
+from webui.fields import parse_model
 from webui.flavour import Family, Flavour
 from webui.images import ImageInfo
-from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest, parse_model
+from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
 from webui.payload import build_payload, round_to_8, split_extra, with_init_images
 from webui.sources import InputImage
 

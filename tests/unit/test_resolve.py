@@ -6,8 +6,9 @@ from webui.cache import TTLCache
 from webui.catalog import Catalog
 from webui.client import WebUIClient
 from webui.errors import InvalidParameter, ServerUnreachable, UnknownName
+from webui.fields import parse_model
 from webui.http import ServerConfig, Transport
-from webui.models import GenerationOptions, Txt2ImgRequest, parse_model
+from webui.models import GenerationOptions, Txt2ImgRequest
 from webui.resolve import NameResolver
 
 
