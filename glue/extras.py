@@ -23,7 +23,7 @@ _NEEDS_AN_IMAGE = "needs a picture: set image (a file) or image_url (an http(s) 
 
 def _one_image(parameters: dict[str, Any], tool: str) -> Any:
     """Pop the image inputs of a one-picture tool; the one given."""
-    values = take_images(parameters, "image", None, "image_url")
+    values = take_images(parameters, "image", "image_url")
     if not values:
         raise InvalidParameter(f"{tool} {_NEEDS_AN_IMAGE}")
     if len(values) > 1:

@@ -8,6 +8,7 @@ from typing import Any
 from dify_plugin.file.file import File
 
 from webui.errors import InputImageError, InvalidParameter
+from webui.extensions import ControlImages
 from webui.http import shown_url
 from webui.net import AddressPolicy, NetError, Origin
 from webui.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
@@ -50,13 +51,12 @@ def given(value: Any) -> bool:
     return value not in (None, "", [])
 
 
-def take_images(parameters: dict[str, Any], file: str, files: str | None, text: str) -> list[Any]:
-    """Pop one image input's parameters (a file, several files, text); the given values in that order."""
-    values = [
-        parameters.pop(file, None),
-        *(parameters.pop(files, None) or [] if files else []),
-        parameters.pop(text, None),
-    ]
+def take_images(parameters: dict[str, Any], *names: str) -> list[Any]:
+    """Pop the image inputs ``names`` (files, lists of files, text); the given values in that order."""
+    values: list[Any] = []
+    for name in names:
+        value = parameters.pop(name, None)
+        values.extend(value if isinstance(value, list) else [value])
     return [value for value in values if given(value)]
 
 
@@ -80,7 +80,7 @@ class Img2ImgImages:
         """Pop the image inputs from ``parameters``; init images in the order init_image,
         init_images, init_image_url; the mask from the mask file or mask_url (not both)."""
         init = take_images(parameters, "init_image", "init_images", "init_image_url")
-        masks = take_images(parameters, "mask", None, "mask_url")
+        masks = take_images(parameters, "mask", "mask_url")
         if len(masks) > 1:
             raise InvalidParameter("Give the mask either as a file (mask) or as text (mask_url), not both.")
         return cls(init, masks[0] if masks else None)
@@ -95,3 +95,27 @@ class Img2ImgImages:
         images = load_images(self.init, "init image", timeout, policy)
         mask = load_image(self.mask, "The mask", timeout, policy) if self.mask is not None else None
         return images, mask
+
+
+@dataclass
+class ControlNetFiles:
+    """The ControlNet images of a generation call: the typed unit's, and controlnet_images."""
+
+    typed: list[Any]
+    listed: list[Any]
+
+    @classmethod
+    def take(cls, parameters: dict[str, Any]) -> ControlNetFiles:
+        typed = take_images(parameters, "controlnet_image", "controlnet_image_url")
+        if len(typed) > 1:
+            raise InvalidParameter(
+                "Give the ControlNet image either as a file (controlnet_image) or as text (controlnet_image_url), not both."
+            )
+        return cls(typed, take_images(parameters, "controlnet_images"))
+
+    def load(self, timeout: float, policy: AddressPolicy) -> ControlImages:
+        typed = load_image(self.typed[0], "The ControlNet image", timeout, policy) if self.typed else None
+        listed = [
+            load_image(value, f"controlnet_images[{index}]", timeout, policy) for index, value in enumerate(self.listed)
+        ]
+        return ControlImages(typed, listed)

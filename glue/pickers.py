@@ -34,6 +34,9 @@ PICKERS = {
     "pick_hr_upscaler": Picker("hr_upscaler", "hr_upscaler"),
     "pick_styles": Picker("styles", "style"),
     "pick_upscaler_1": Picker("upscaler_1", "upscaler"),
+    "pick_controlnet_module": Picker("controlnet_module", "controlnet_module"),
+    "pick_controlnet_model": Picker("controlnet_model", "controlnet_model"),
+    "pick_adetailer_model": Picker("adetailer_model", "adetailer_model"),
 }
 _LAST_GOOD: dict[tuple[str, str], list[Choice]] = {}
 _LOCK = threading.Lock()

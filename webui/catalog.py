@@ -87,6 +87,17 @@ class ControlNetModules(_Item):
     module_list: list[Name] = Field(default_factory=list)
 
 
+class ADetailerModels(_Item):
+    ad_model: list[Name]
+
+
+class ScriptInfo(_Item):
+    name: Name
+    is_alwayson: bool = False
+    is_img2img: bool = False
+    args: list[Any] = Field(default_factory=list)
+
+
 def parse_items[T](data: Any, kind: type[T], what: str) -> T:
     """``data`` validated as ``kind``; InvalidResponse naming the list otherwise."""
     try:
@@ -220,6 +231,22 @@ class Catalog:
         data = self.get("/controlnet/module_list", "ControlNet modules", optional=True)
         return None if data is None else parse_items(data, ControlNetModules, "ControlNet module").module_list
 
+    def adetailer_models(self) -> list[str] | None:
+        """ADetailer's detection models, or None when the extension is not installed."""
+        data = self.get("/adetailer/v1/ad_model", "ADetailer models", optional=True)
+        return None if data is None else parse_items(data, ADetailerModels, "ADetailer model").ad_model
+
+    def script_slots(self, title: str, img2img: bool) -> int | None:
+        """How many arguments the always-on script ``title`` takes (its UI components), from
+        /sdapi/v1/script-info; None when the server does not say."""
+        data = self.get("/sdapi/v1/script-info", "scripts", optional=True)
+        if data is None:
+            return None
+        for script in parse_items(data, list[ScriptInfo], "script"):
+            if script.name.lower() == title.lower() and script.is_alwayson and script.is_img2img == img2img:
+                return len(script.args)
+        return None
+
 
 # Every kind of name a person picks, and where its valid values come from.
 CHOICES: dict[str, Callable[[Catalog, Flavour], list[Choice] | None]] = {
@@ -229,6 +256,9 @@ CHOICES: dict[str, Callable[[Catalog, Flavour], list[Choice] | None]] = {
     "vae": Catalog.vaes,
     "hr_upscaler": Catalog.upscalers,
     "upscaler": lambda catalog, flavour: [Choice(item.name) for item in catalog.upscaler_models()],
+    "controlnet_module": lambda catalog, flavour: [Choice(name) for name in catalog.controlnet_modules() or []],
+    "controlnet_model": lambda catalog, flavour: [Choice(name) for name in catalog.controlnet_models() or []],
+    "adetailer_model": lambda catalog, flavour: [Choice(name) for name in catalog.adetailer_models() or []],
     "style": Catalog.styles,
     "lora": Catalog.loras,
     "hypernetwork": Catalog.hypernetworks,

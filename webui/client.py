@@ -9,6 +9,7 @@ from typing import Any
 from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
 from webui.catalog import Catalog
 from webui.errors import AuthenticationFailed, GenerationTimeout, InvalidResponse, ServerError, UnknownName
+from webui.extensions import ControlImages, with_extensions
 from webui.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
 from webui.flavour import Family, Flavour, from_openapi, from_probes
 from webui.http import ServerConfig, Transport
@@ -93,12 +94,14 @@ class WebUIClient:
         request: Txt2ImgRequest | Img2ImgRequest,
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
+        control_images: ControlImages | None = None,
     ) -> tuple[dict[str, Any], Flavour]:
-        """Check the request against the trust rules and every name against the server,
-        then build the body for its flavour."""
+        """Check the request against the trust rules and every name against the server, add
+        the extension units it asks for, then build the body for its flavour."""
         flavour = self.flavour()
         check_request(request, passthrough)
         request, options = NameResolver(self.catalog, flavour).apply(request, options)
+        request = with_extensions(request, options, control_images or ControlImages(), self.catalog, flavour)
         return build_payload(request, options, flavour, passthrough), flavour
 
     def txt2img(
@@ -106,8 +109,9 @@ class WebUIClient:
         request: Txt2ImgRequest,
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
+        control_images: ControlImages | None = None,
     ) -> Generation:
-        payload, flavour = self.prepare(request, options, passthrough)
+        payload, flavour = self.prepare(request, options, passthrough, control_images)
         return self._generate("/sdapi/v1/txt2img", "txt2img", payload, flavour, options)
 
     def img2img(
@@ -115,11 +119,13 @@ class WebUIClient:
         request: Img2ImgRequest,
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
+        control_images: ControlImages | None = None,
         *,
         init_images: list[InputImage],
         mask: InputImage | None = None,
     ) -> Generation:
-        payload, flavour = self.prepare(with_init_images(request, init_images, mask), options, passthrough)
+        request = with_init_images(request, init_images, mask)
+        payload, flavour = self.prepare(request, options, passthrough, control_images)
         return self._generate("/sdapi/v1/img2img", "img2img", payload, flavour, options)
 
     def _generate(

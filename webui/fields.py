@@ -125,6 +125,7 @@ Prompt = Annotated[str, Field(max_length=MAX_PROMPT_CHARS)]
 Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 JsonObject = Annotated[dict[str, Any], json_object('{"CLIP_stop_at_last_layers": 2}')]
 ScriptArgs = Annotated[list[Any], json_array('[1, true, "text"]')]
+JsonArray = Annotated[list[Any], json_array('[{"module": "canny", "image": 0}]')]
 Styles = Annotated[list[Name], BeforeValidator(name_list), Field(max_length=64)]
 
 CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, coerce_numbers_to_str=True)
@@ -147,9 +148,9 @@ _MESSAGES = {
 }
 
 
-def _describe_error(error: dict[str, Any], model: type[BaseModel]) -> str:
+def _describe_error(error: dict[str, Any], model: type[BaseModel], prefix: str = "") -> str:
     loc = [str(part) for part in error["loc"]]
-    name = ".".join(loc)
+    name = ".".join([prefix, *loc] if prefix else loc)
     kind = error["type"]
     ctx = error.get("ctx", {})
     if kind == "value_error":
@@ -172,10 +173,14 @@ def _describe_error(error: dict[str, Any], model: type[BaseModel]) -> str:
     return f"{name}{shown}: {text}"
 
 
+def describe_errors(error: ValidationError, model: type[BaseModel], prefix: str = "") -> str:
+    """Every problem of a validation error as 'field = value: what is wrong', joined by '; '."""
+    return "; ".join(_describe_error(item, model, prefix) for item in error.errors(include_url=False))
+
+
 def parse_model[M: BaseModel](model: type[M], values: dict[str, Any]) -> M:
     """Validate tool inputs into ``model``; raise InvalidParameter naming every bad field."""
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        problems = [_describe_error(item, model) for item in error.errors(include_url=False)]
-        raise InvalidParameter("Invalid parameter: " + "; ".join(problems) + ".") from None
+        raise InvalidParameter("Invalid parameter: " + describe_errors(error, model) + ".") from None

@@ -48,6 +48,11 @@ class Flavour:
         return self.family is Family.FORGE
 
     @property
+    def builtin_controlnet(self) -> bool:
+        """Forge and reForge bring their own ControlNet (its unit shape differs: docs/extensions.md)."""
+        return self.family in (Family.FORGE, Family.REFORGE)
+
+    @property
     def combined_sampler_names(self) -> bool:
         """A1111 ≤1.8 names samplers with their schedule: "DPM++ 2M Karras"."""
         return not self.scheduler_field and self.family is not Family.SDNEXT

@@ -16,6 +16,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from webui.adetailer import ADetailerInputs
+from webui.controlnet import ControlNetInputs
 from webui.fields import (
     CONFIG,
     MAX_PIXELS,
@@ -197,8 +199,10 @@ class ToolOptions(BaseModel):
     extra_payload: JsonObject | None = None
 
 
-class GenerationOptions(ToolOptions):
-    """Inputs of the generation tools that are not A1111 request fields, and where they go."""
+class GenerationOptions(ToolOptions, ControlNetInputs, ADetailerInputs):  # type: ignore[misc, valid-type]
+    """Inputs of the generation tools that are not A1111 request fields, and where they go.
+
+    controlnet_* and adetailer_* become always-on script units (webui/extensions.py)."""
 
     # override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models.
     checkpoint: Name | None = None

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from webui.errors import InvalidParameter, UnsafeInput
 from webui.fields import parse_model
+from webui.images import looks_like_base64
 from webui.models import GenerationRequest
 
 CUSTOM_CODE = "custom code"
@@ -79,6 +80,7 @@ _CONTROLNET_PATH_FIELDS = (
     "output_dir",
 )
 _CONTROLNET_SIMPLE_MODES = {"simple", "single image", "single_image", ""}
+_CONTROLNET_IMAGE_FIELDS = ("image", "mask", "mask_image", "input_image", "image_fg", "mask_image_fg")
 
 
 def _named_like(key: str, words: tuple[str, ...]) -> bool:
@@ -164,14 +166,27 @@ def _check_controlnet(args: Any) -> None:
     for index, unit in enumerate(units):
         if not isinstance(unit, dict):
             continue
+        where = f"ControlNet unit {index + 1}"
         paths = [key for key in _CONTROLNET_PATH_FIELDS if unit.get(key)]
         mode = str(unit.get("input_mode", "") or "").strip().lower()
         if paths or mode not in _CONTROLNET_SIMPLE_MODES:
             what = f"'{paths[0]}'" if paths else f"input_mode {mode[:30]!r}"
             raise UnsafeInput(
-                f"ControlNet unit {index + 1}: {what} makes the WebUI read or write a folder on the server; "
+                f"{where}: {what} makes the WebUI read or write a folder on the server; "
                 "the plugin sends control images itself."
             )
+        if unit.get("ipadapter_input") is not None:
+            raise UnsafeInput(
+                f"{where}: ipadapter_input is unpickled by sd-webui-controlnet (torch.load), which runs code "
+                "on the server; the plugin never sends it."
+            )
+        for key in _CONTROLNET_IMAGE_FIELDS:
+            value = unit.get(key)
+            if isinstance(value, str) and value and not (value.startswith("data:") or looks_like_base64(value)):
+                raise UnsafeInput(
+                    f"{where}: '{key}' is neither base64 nor a data: URI; sd-webui-controlnet reads such a text "
+                    "as a file path on the server."
+                )
 
 
 def check_extra_payload(passthrough: dict[str, Any] | None) -> None:

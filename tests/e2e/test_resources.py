@@ -102,8 +102,11 @@ def test_list_resources_include_and_missing_extensions(plugin, make_webui):
     assert result.error is None, result.error
     [listing] = result.json
     assert set(listing) == {"server", "vaes", "controlnet"}
-    assert listing["vaes"] == ["ae.safetensors", "clip_l.safetensors"] and listing["controlnet"] is None
-    assert "controlnet: not installed" in result.text
+    assert listing["vaes"] == ["ae.safetensors", "clip_l.safetensors"]
+    assert listing["controlnet"]["models"][0] == "None"  # Forge's built-in ControlNet
+    with Emulator("a1111") as plain:  # a new address: nothing of it cached
+        result = plugin.invoke("list_resources", {"include": "controlnet"}, creds(plain))
+    assert result.json[0]["controlnet"] is None and "controlnet: not installed" in result.text
     bad = plugin.invoke("list_resources", {"include": "models"}, creds(server))
     assert bad.error_type == "InvalidParameter" and "unknown list 'models'" in bad.error_message
 

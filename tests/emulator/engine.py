@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.emulator import pictures
+from tests.emulator import extensions, pictures
 from tests.emulator.flavours import (
     DEFAULT_CHECKPOINTS,
     DEFAULT_EMBEDDINGS,
@@ -142,6 +142,7 @@ class Engine:
     progress: Progress = field(default_factory=Progress)
     options: dict[str, Any] = field(default_factory=dict)
     generations: int = 0
+    extensions: set[str] = field(default_factory=lambda: {"lora"})
 
     def __post_init__(self) -> None:
         if not self.options:
@@ -181,10 +182,14 @@ class Engine:
     def upscaler_names(self) -> list[str]:
         return [m["name"] for m in capture("get_latent_upscale_modes")] + [u["name"] for u in capture("get_upscalers")]
 
+    def script_info(self) -> list[dict[str, Any]]:
+        """/sdapi/v1/script-info: A1111's scripts and the installed extensions' ones."""
+        return [*capture("get_script_info"), *extensions.script_info(self.extensions, self.flavour.family == "forge")]
+
     def scripts(self, img2img: bool) -> tuple[set[str], set[str]]:
         """(selectable titles, always-on titles), lower case."""
         selectable, alwayson = set(), set()
-        for script in capture("get_script_info"):
+        for script in self.script_info():
             if script["is_img2img"] == img2img:
                 (alwayson if script["is_alwayson"] else selectable).add(script["name"].lower())
         listed = capture("get_scripts")["img2img" if img2img else "txt2img"]
@@ -431,6 +436,7 @@ class Engine:
         hashes = self._lora_hashes(request.get("prompt", ""), request)
         if hashes:
             extra["Lora hashes"] = hashes
+        detected_maps = self._alwayson(request, extra, (out_w, out_h))
         self._wait(steps, n_iter)
         total = batch_size * n_iter
         seed = request.get("seed", -1)
@@ -464,6 +470,7 @@ class Engine:
             images.insert(0, (grid, infotexts[0]))
             infotexts.insert(0, infotexts[0])
             first = 1
+        images += [(detected, None) for detected in detected_maps]
         if mask is not None and img2img:
             for option in ("return_mask", "return_mask_composite"):
                 if self.options.get(option):
@@ -506,6 +513,19 @@ class Engine:
             "version": self.flavour.version,
         }
         return {"images": [], "parameters": self._echo(request, img2img), "info": json.dumps(info)}, images
+
+    def _alwayson(self, request: dict[str, Any], extra: dict[str, Any], size: tuple[int, int]) -> list[Any]:
+        """Run the extensions' always-on scripts; their infotext entries go into ``extra``."""
+        scripts = {str(title).lower(): value for title, value in (request.get("alwayson_scripts") or {}).items()}
+        maps: list[Any] = []
+        controlnet = scripts.get("controlnet")
+        if isinstance(controlnet, dict) and ("controlnet" in self.extensions or self.flavour.family == "forge"):
+            params, maps = extensions.run_controlnet(controlnet.get("args") or [], self.flavour.family == "forge", size)
+            extra.update(params)
+        adetailer = scripts.get("adetailer")
+        if isinstance(adetailer, dict) and "adetailer" in self.extensions:
+            extra.update(extensions.run_adetailer(adetailer.get("args") or []))
+        return maps
 
     def _mask_params(self, request: dict[str, Any], extra: dict[str, Any]) -> None:
         # img2img_mask_defaults.json vs img2img_mask.json: which keys A1111 reports

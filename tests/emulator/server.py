@@ -25,17 +25,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
-from tests.emulator import pictures
+from tests.emulator import extensions, pictures
 from tests.emulator.engine import Engine, HTTPError, ServerError
 from tests.emulator.flavours import Flavour, capture, make_flavour
 from tests.emulator.validation import validate_body
 
 # Routes added by extensions with app.get/app.post: never behind --api-auth.
 EXTENSION_ROUTES = {"/sdapi/v1/loras", "/sdapi/v1/refresh-loras"}
-# "lora" is A1111's built-in Lora extension; add "controlnet" to emulate sd-webui-controlnet.
-DEFAULT_EXTENSIONS = {"lora"}
-CONTROLNET_MODELS = ["control_v11p_sd15_canny [d14c016b]", "control_v11f1p_sd15_depth [cfd03158]"]
-CONTROLNET_MODULES = ["none", "canny", "depth_midas", "openpose_full", "lineart_realistic"]
 SDNEXT_CLIP_MODELS = ["ViT-L-14/openai", "ViT-H-14/laion2b_s32b_b79k"]
 OPEN_ROUTES = {"/openapi.json", "/docs", "/redoc", "/internal/ping"}
 FAULTS = (
@@ -117,7 +113,6 @@ class Emulator:
         self.auth = auth
         self.requests: list[Recorded] = []
         self.faults: dict[str, str] = {}
-        self.extensions: set[str] = set(DEFAULT_EXTENSIONS)
         # path -> what to answer instead of the route: a JSON value (200), raw bytes (200, as
         # JSON), or (status, value) where a str value is sent as an HTML page
         self.answers: dict[str, Any] = {}
@@ -159,8 +154,12 @@ class Emulator:
         self.answers.clear()
         self.redirect_to = ""
         self.interrogate_fails = False
-        self.extensions = set(DEFAULT_EXTENSIONS)
         self.engine = Engine(self.flavour)
+
+    @property
+    def extensions(self) -> set[str]:
+        """The extensions installed (a set the tests change in place)."""
+        return self.engine.extensions
 
     # --- what tests look at ------------------------------------------------------------
 
@@ -435,19 +434,20 @@ class Emulator:
             "/sdapi/v1/samplers": lambda: f.samplers,
             "/sdapi/v1/upscalers": lambda: capture("get_upscalers"),
             "/sdapi/v1/loras": lambda: self._extension("lora", self.engine.loras),
-            "/controlnet/model_list": lambda: self._extension("controlnet", {"model_list": CONTROLNET_MODELS}),
-            "/controlnet/module_list": lambda: self._extension(
-                "controlnet", {"module_list": CONTROLNET_MODULES, "module_detail": {}}
+            "/controlnet/model_list": lambda: self._controlnet({"model_list": extensions.CONTROLNET_MODELS}),
+            "/controlnet/module_list": lambda: self._controlnet(
+                {"module_list": extensions.CONTROLNET_MODULES, "module_detail": {}}
             ),
-            "/controlnet/version": lambda: self._extension("controlnet", {"version": 3}),
+            "/adetailer/v1/version": lambda: self._extension("adetailer", {"version": extensions.ADETAILER_VERSION}),
+            "/adetailer/v1/ad_model": lambda: self._extension("adetailer", {"ad_model": extensions.ADETAILER_MODELS}),
             "/sdapi/v1/prompt-styles": lambda: self.engine.styles,
             "/sdapi/v1/embeddings": lambda: self.engine.embeddings,
             "/sdapi/v1/options": lambda: self.engine.options,
             "/sdapi/v1/cmd-flags": lambda: capture("get_cmd_flags"),
             "/sdapi/v1/progress": lambda: self.engine.progress.report(),
             "/sdapi/v1/memory": lambda: capture("get_memory"),
-            "/sdapi/v1/scripts": lambda: capture("get_scripts"),
-            "/sdapi/v1/script-info": lambda: capture("get_script_info"),
+            "/sdapi/v1/scripts": self.engine_scripts,
+            "/sdapi/v1/script-info": lambda: self.engine.script_info(),
             "/sdapi/v1/extensions": lambda: capture("get_extensions"),
             "/sdapi/v1/face-restorers": lambda: capture("get_face_restorers"),
             "/sdapi/v1/realesrgan-models": lambda: capture("get_realesrgan_models"),
@@ -460,6 +460,8 @@ class Emulator:
             lists["/sdapi/v1/schedulers"] = lambda: f.schedulers
         if f.openapi is not None:
             lists["/openapi.json"] = lambda: f.openapi
+        if f.family != "forge":  # Forge's built-in ControlNet has no version route
+            lists["/controlnet/version"] = lambda: self._extension("controlnet", {"version": 3})
         if f.version_route:
             lists["/sdapi/v1/version"] = lambda: {
                 "app": "sd.next",
@@ -601,6 +603,23 @@ class Emulator:
             if model == "deepdanbooru":
                 return {"caption": f"1girl, solo, {image.width}x{image.height}, simple background"}
             return {"caption": f"a picture of a square, {image.width} by {image.height} pixels"}
+
+    def engine_scripts(self) -> Any:
+        titles = {"controlnet": "controlnet", "adetailer": "adetailer"}
+        added = [
+            title
+            for name, title in titles.items()
+            if name in self.extensions or (name == "controlnet" and self.flavour.family == "forge")
+        ]
+        return {mode: [*titles_, *added] for mode, titles_ in capture("get_scripts").items()}
+
+    def _controlnet(self, answer: dict[str, Any]) -> Any:
+        """sd-webui-controlnet's lists, or Forge's built-in ones (with "None" first, no hashes)."""
+        if self.flavour.family == "forge":
+            key = "model_list" if "model_list" in answer else "module_list"
+            forge = extensions.FORGE_CONTROLNET_MODELS if key == "model_list" else extensions.FORGE_CONTROLNET_MODULES
+            return {key: forge}
+        return self._extension("controlnet", answer)
 
     def _extension(self, name: str, answer: Any) -> Any:
         if name not in self.extensions:

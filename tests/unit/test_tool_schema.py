@@ -47,7 +47,17 @@ PLUGIN_ONLY = {
     "init_image_url": "init_images[0], from a URL or base64 text",
     "mask": "mask, from a Dify file",
     "mask_url": "mask, from a URL or base64 text",
-}
+    **{name: "a ControlNet unit in alwayson_scripts (webui/controlnet.py)" for name in (
+        "controlnet_units", "controlnet_module", "controlnet_model", "controlnet_weight", "controlnet_guidance_start",
+        "controlnet_guidance_end", "controlnet_control_mode", "controlnet_resize_mode", "controlnet_pixel_perfect",
+        "controlnet_processor_res", "controlnet_threshold_a", "controlnet_threshold_b",
+    )},
+    **{name: "an ADetailer unit in alwayson_scripts (webui/adetailer.py)" for name in (
+        "adetailer_model", "adetailer_units", "adetailer_prompt", "adetailer_negative_prompt",
+        "adetailer_denoising_strength", "adetailer_confidence", "adetailer_mask_blur", "adetailer_inpaint_only_masked",
+        "adetailer_inpaint_only_masked_padding",
+    )},
+}  # fmt: skip
 FILE_INPUTS = {"init_image", "init_images", "mask", "init_image_url", "mask_url"}
 
 
