@@ -12,9 +12,22 @@ from glue.credentials import image_policy, secrets_removed, server_config
 from glue.files import ControlNetFiles, Img2ImgImages
 from glue.outputs import generation_messages
 from glue.pickers import merge_picks
+from glue.progress import in_agent, with_progress
 from webui.client import WebUIClient
 from webui.inputs import parse_inputs
-from webui.models import Img2ImgRequest, Txt2ImgRequest
+from webui.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
+from webui.progress import ProgressWatcher, new_task_id
+
+
+def _watched[R: GenerationRequest](
+    tool: Tool, client: WebUIClient, request: R, options: GenerationOptions
+) -> tuple[R, ProgressWatcher | None]:
+    """The request with a task id of ours, and who watches that task; nothing in Agent apps."""
+    if not options.progress or in_agent(tool):
+        return request, None
+    task_id = request.force_task_id or new_task_id()
+    hires = bool(getattr(request, "enable_hr", False))
+    return request.model_copy(update={"force_task_id": task_id}), ProgressWatcher(client.transport, task_id, hires)
 
 
 def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
@@ -24,8 +37,11 @@ def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         control = ControlNetFiles.take(parameters)
         inputs = parse_inputs(Txt2ImgRequest, parameters)
         timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
-        generation = WebUIClient(config).txt2img(
-            inputs.request, inputs.options, inputs.passthrough, control.load(timeout, policy)
+        images = control.load(timeout, policy)
+        client = WebUIClient(config)
+        request, watcher = _watched(tool, client, inputs.request, inputs.options)
+        generation = yield from with_progress(
+            tool, lambda: client.txt2img(request, inputs.options, inputs.passthrough, images), watcher
         )
         yield from generation_messages(tool, generation, "txt2img", inputs.infotext_unused)
 
@@ -39,12 +55,14 @@ def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         inputs = parse_inputs(Img2ImgRequest, parameters)
         timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
         images, mask = sources.load(timeout, policy)
-        generation = WebUIClient(config).img2img(
-            inputs.request,
-            inputs.options,
-            inputs.passthrough,
-            control.load(timeout, policy),
-            init_images=images,
-            mask=mask,
+        control_images = control.load(timeout, policy)
+        client = WebUIClient(config)
+        request, watcher = _watched(tool, client, inputs.request, inputs.options)
+        generation = yield from with_progress(
+            tool,
+            lambda: client.img2img(
+                request, inputs.options, inputs.passthrough, control_images, init_images=images, mask=mask
+            ),
+            watcher,
         )
         yield from generation_messages(tool, generation, "img2img", inputs.infotext_unused)

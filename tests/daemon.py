@@ -57,7 +57,21 @@ class Result:
 
     @property
     def variables(self) -> dict[str, Any]:
-        return {m["message"]["variable_name"]: m["message"]["variable_value"] for m in self.of_type("variable")}
+        """The variables' final values (stream variables concatenated, as Dify does)."""
+        values: dict[str, Any] = {}
+        for m in self.of_type("variable"):
+            name, value = m["message"]["variable_name"], m["message"]["variable_value"]
+            values[name] = values.get(name, "") + value if m["message"].get("stream") else value
+        return values
+
+    @property
+    def streamed(self) -> list[tuple[str, str]]:
+        """(variable, chunk) of every stream variable message, in order."""
+        return [
+            (m["message"]["variable_name"], m["message"]["variable_value"])
+            for m in self.of_type("variable")
+            if m["message"].get("stream")
+        ]
 
     @property
     def files(self) -> list[File]:
@@ -195,8 +209,8 @@ class PluginProcess:
             elif event == "log":
                 self.logs.append(message["data"])
 
-    def request(self, data: dict[str, Any], timeout: float = 120.0) -> Result:
-        """Send one request and collect its session until `end`."""
+    def request(self, data: dict[str, Any], timeout: float = 120.0, message_id: str | None = None) -> Result:
+        """Send one request and collect its session until `end` (``message_id`` as an Agent app sends it)."""
         assert self.proc and self.proc.stdin, "start() the plugin first"
         session_id = uuid.uuid4().hex
         session = _Session()
@@ -205,7 +219,7 @@ class PluginProcess:
             "session_id": session_id,
             "event": "request",
             "conversation_id": None,
-            "message_id": None,
+            "message_id": message_id,
             "app_id": None,
             "endpoint_id": None,
             "context": {},
@@ -222,7 +236,12 @@ class PluginProcess:
         return session.result
 
     def invoke(
-        self, tool: str, parameters: dict[str, Any], credentials: dict[str, Any], timeout: float = 120.0
+        self,
+        tool: str,
+        parameters: dict[str, Any],
+        credentials: dict[str, Any],
+        timeout: float = 120.0,
+        message_id: str | None = None,
     ) -> Result:
         return self.request(
             {
@@ -235,6 +254,7 @@ class PluginProcess:
                 "tool_parameters": parameters,
             },
             timeout,
+            message_id,
         )
 
     def validate(self, credentials: dict[str, Any], timeout: float = 60.0) -> Result:

@@ -341,15 +341,19 @@ class Transport:
         timeout: float = LIST_TIMEOUT,
         max_bytes: int = LIST_MAX_BYTES,
         generation: bool = False,
+        quiet: bool = False,
     ) -> Any:
-        """Send and return the parsed JSON body of a 2xx answer; map anything else."""
+        """Send and return the parsed JSON body of a 2xx answer; map anything else.
+
+        ``quiet`` keeps a frequent request (progress polls) out of the plugin's log."""
+        level = logging.DEBUG if quiet else logging.INFO
         started = time.monotonic()
         deadline = Deadline.after(timeout)
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
             response = self._follow(method, self.url(path), body, deadline, max_bytes, action)
         except DeadlinePassed:
-            log.info("%s %s: no answer within %g s", method, self.url(path), timeout)
+            log.log(level, "%s %s: no answer within %g s", method, self.url(path), timeout)
             raise self._timeout_error(action, timeout, generation) from None
         except TooLarge as error:
             raise InvalidResponse(
@@ -363,8 +367,14 @@ class Transport:
                 error.reason = f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s"
             raise _unreachable(self.config, error.reason) from None
         seconds = time.monotonic() - started
-        log.info(
-            "%s %s -> HTTP %d, %s in %.1f s", method, self.url(path), response.status, mib(len(response.body)), seconds
+        log.log(
+            level,
+            "%s %s -> HTTP %d, %s in %.1f s",
+            method,
+            self.url(path),
+            response.status,
+            mib(len(response.body)),
+            seconds,
         )
         return self._parsed(response, action)
 

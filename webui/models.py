@@ -212,3 +212,7 @@ class GenerationOptions(ToolOptions, ControlNetInputs, ADetailerInputs):  # type
     clip_skip: int | None = Field(None, ge=1, le=12)
     # "name:0.8, other:0.5": appended to the prompt as <lora:name:0.8> tags, names checked.
     loras: Annotated[str, Field(max_length=8192)] | None = None
+    # Stream the WebUI's progress as the `progress` stream variable (glue/progress.py).
+    progress: bool = True
+    # Hand the job to sd-webui-agent-scheduler's queue and return its task id at once.
+    queue: bool = False

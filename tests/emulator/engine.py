@@ -75,6 +75,27 @@ class FIFOLock:
 
 
 @dataclass
+class TaskQueue:
+    """modules/progress.py: pending tasks (id -> arrival), the current one, the last finished."""
+
+    pending: dict[str, float] = field(default_factory=dict)
+    current: str | None = None
+    finished: list[str] = field(default_factory=list)
+
+    def add(self, task_id: str) -> None:
+        self.pending[task_id] = time.time()
+
+    def start(self, task_id: str) -> None:
+        self.current = task_id
+        self.pending.pop(task_id, None)
+
+    def finish(self, task_id: str) -> None:
+        if self.current == task_id:
+            self.current = None
+        self.finished = [*self.finished, task_id][-16:]
+
+
+@dataclass
 class Progress:
     job: str = ""
     job_count: int = 0
@@ -86,6 +107,28 @@ class Progress:
     interrupted: bool = False
     skipped: bool = False
     task_id: str | None = None
+
+    def internal(self, id_task: str | None, tasks: TaskQueue) -> dict[str, Any]:
+        """modules/progress.py progressapi: where one task is (UI mode only)."""
+        active, queued = id_task == tasks.current, id_task in tasks.pending
+        completed = id_task in tasks.finished
+        if not active:
+            textinfo = "Waiting..."
+            if queued:
+                ordered = sorted(tasks.pending, key=lambda task: tasks.pending[task])
+                textinfo = f"In queue: {ordered.index(id_task) + 1}/{len(ordered)}"
+            return {"active": False, "queued": queued, "completed": completed, "progress": None, "eta": None,
+                    "live_preview": None, "id_live_preview": -1, "textinfo": textinfo}  # fmt: skip
+        fraction = 0.0
+        if self.job_count > 0:
+            fraction += self.job_no / self.job_count
+            if self.sampling_steps > 0:
+                fraction += 1 / self.job_count * self.sampling_step / self.sampling_steps
+        fraction = min(fraction, 1)
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / fraction - elapsed if fraction > 0 else None
+        return {"active": True, "queued": queued, "completed": completed, "progress": fraction, "eta": eta,
+                "live_preview": None, "id_live_preview": -1, "textinfo": None}  # fmt: skip
 
     def report(self) -> dict[str, Any]:
         total = max(self.sampling_steps, 1) * max(self.job_count, 1)
@@ -140,6 +183,7 @@ class Engine:
     config_keys: set[str] = field(default_factory=lambda: set(FRESH_CONFIG_KEYS))
     lock: FIFOLock = field(default_factory=FIFOLock)
     progress: Progress = field(default_factory=Progress)
+    tasks: TaskQueue = field(default_factory=TaskQueue)
     options: dict[str, Any] = field(default_factory=dict)
     generations: int = 0
     extensions: set[str] = field(default_factory=lambda: {"lora"})
@@ -262,19 +306,22 @@ class Engine:
             self.options[key] = value
         return restore
 
-    def _wait(self, steps: int, batches: int) -> None:
-        """Spend generation_delay over the steps, updating /progress like A1111."""
+    def _wait(self, steps: int, batches: int, hires_steps: int = 0) -> None:
+        """Spend generation_delay over the steps, updating /progress like A1111 (with hires
+        fix every batch is two jobs: processing.py doubles job_count)."""
         progress = self.progress
-        progress.sampling_steps, progress.job_count, progress.job_no = steps, batches, 0
-        per_step = self.generation_delay / max(steps * batches, 1)
+        passes = [steps, hires_steps] if hires_steps else [steps]
+        progress.job_count, progress.job_no = batches * len(passes), 0
+        per_step = self.generation_delay / max(sum(passes) * batches, 1)
         for batch in range(batches):
-            progress.job_no = batch
-            for step in range(steps):
-                progress.sampling_step = step
-                if progress.interrupted or progress.skipped:
-                    return
-                if per_step:
-                    time.sleep(per_step)
+            for number, pass_steps in enumerate(passes):
+                progress.job_no, progress.sampling_steps = batch * len(passes) + number, pass_steps
+                for step in range(pass_steps):
+                    progress.sampling_step = step
+                    if progress.interrupted or progress.skipped:
+                        return
+                    if per_step:
+                        time.sleep(per_step)
 
     def _infotext(
         self, request: dict[str, Any], data: dict[str, Any], seed: int, subseed: int, prompt: str, negative: str
@@ -372,11 +419,16 @@ class Engine:
         """Run one job under the FIFO lock; returns the response body."""
         request = self.apply_infotext(request)
         sampler, scheduler = self.resolve_sampler(request)
+        task_id = (
+            request.get("force_task_id") or f"task({'img2img' if img2img else 'txt2img'}-{random.randrange(16**7):07X})"
+        )
+        self.tasks.add(task_id)  # api.py: add_task_to_queue before waiting for the lock
         with self.lock:
+            self.tasks.start(task_id)
             progress = self.progress
             progress.job, progress.started = ("scripts_img2img" if img2img else "scripts_txt2img"), time.monotonic()
             progress.interrupted = progress.skipped = False
-            progress.task_id = request.get("force_task_id")
+            progress.task_id = task_id
             progress.job_timestamp = time.strftime("%Y%m%d%H%M%S")
             restore = self._apply_overrides(request.get("override_settings") or {})
             try:
@@ -388,6 +440,7 @@ class Engine:
                 progress.job_no, progress.job_count, progress.sampling_step = progress.job_count, 0, 0
                 progress.job = ""
                 self.generations += 1
+            self.tasks.finish(task_id)
             samples_format = str(self.options.get("samples_format", "png"))
             try:
                 response["images"] = [pictures.encode(image, samples_format, text) for image, text in images]
@@ -437,7 +490,8 @@ class Engine:
         if hashes:
             extra["Lora hashes"] = hashes
         detected_maps = self._alwayson(request, extra, (out_w, out_h))
-        self._wait(steps, n_iter)
+        hires_steps = (request.get("hr_second_pass_steps") or steps) if request.get("enable_hr") and not img2img else 0
+        self._wait(steps, n_iter, hires_steps)
         total = batch_size * n_iter
         seed = request.get("seed", -1)
         seed = random.randint(0, MAX_SEED) if seed in (None, -1) else seed

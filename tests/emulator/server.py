@@ -106,8 +106,10 @@ class Emulator:
         *,
         auth: dict[str, str] | None = None,
         generation_delay: float = 0.0,
+        nowebui: bool = False,
     ) -> None:
         self.flavour_name = flavour
+        self.nowebui = nowebui  # --nowebui: the API alone, without the UI's /internal routes
         self.flavour: Flavour = make_flavour(flavour)
         self.engine = Engine(self.flavour, generation_delay=generation_delay)
         self.auth = auth
@@ -472,7 +474,11 @@ class Emulator:
         routes: dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Any]] = {
             ("GET", path): (lambda body, query, get=get: get()) for path, get in lists.items()
         }
-        routes[("GET", "/internal/ping")] = lambda body, query: {}
+        if not self.nowebui:
+            routes[("GET", "/internal/ping")] = lambda body, query: {}
+            routes[("POST", "/internal/progress")] = lambda body, query: self.engine.progress.internal(
+                (body or {}).get("id_task"), self.engine.tasks
+            )
         for page in ("/docs", "/redoc"):
             routes[("GET", page)] = lambda body, query, page=page: self._page(page)
         routes[("POST", "/sdapi/v1/txt2img")] = lambda body, query: self._txt2img(body)

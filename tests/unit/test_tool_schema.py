@@ -41,6 +41,8 @@ PLUGIN_ONLY = {
     "clip_skip": "override_settings.CLIP_stop_at_last_layers (SD.Next: clip_skip)",
     "loras": "<lora:name:weight> tags appended to the prompt, names checked against /sdapi/v1/loras",
     "timeout": "how long the client waits",
+    "progress": "the progress stream variable (glue/progress.py); force_task_id",
+    "queue": "sd-webui-agent-scheduler's queue instead of txt2img/img2img",
     "extra_payload": "merged into the request last",
     "init_image": "init_images[0], from a Dify file",
     "init_images": "init_images, from Dify files",

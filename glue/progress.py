@@ -1,0 +1,70 @@
+"""Live progress as a stream variable while the WebUI works (docs/dify-protocol.md).
+
+The generation runs in a worker; a second worker polls the WebUI's progress about once a
+second and hands lines over; the tool's generator yields each new line as a `progress`
+stream variable, which a chatflow's Answer node shows as it arrives. A poll never delays
+or changes the result: its failures say nothing, and when the generation ends the
+generator stops listening at once, whatever a poll is still waiting for.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+from dify_plugin import Tool
+from dify_plugin.entities.tool import ToolInvokeMessage
+
+from webui.progress import ProgressWatcher
+
+POLL_INTERVAL = 1.0
+VARIABLE = "progress"
+
+
+def in_agent(tool: Tool) -> bool:
+    """Dify's Agent apps hand every message, stream variables included, to the LLM: an
+    invocation with a message id comes from one (workflow tool nodes send none)."""
+    return bool(getattr(tool.session, "message_id", None))
+
+
+def with_progress[T](
+    tool: Tool, work: Callable[[], T], watcher: ProgressWatcher | None
+) -> Generator[ToolInvokeMessage, None, T]:
+    """Run ``work``; while it runs, yield progress lines; return its result (or raise its error)."""
+    if watcher is None:
+        return work()
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+    finished = threading.Event()
+
+    def run() -> None:
+        outcome: tuple[str, Any] = ("error", RuntimeError("the generation was stopped"))
+        try:
+            outcome = ("done", work())
+        except Exception as error:  # noqa: BLE001 - handed over, raised again in the tool's generator
+            outcome = ("error", error)
+        finally:
+            events.put(outcome)
+            finished.set()
+
+    def poll() -> None:
+        while not finished.wait(POLL_INTERVAL):
+            line = watcher.read()
+            if line and not finished.is_set():
+                events.put(("progress", line))
+
+    threading.Thread(target=run, name="generation", daemon=True).start()
+    threading.Thread(target=poll, name="progress", daemon=True).start()
+    last = None
+    while True:
+        kind, value = events.get()
+        if kind == "progress":
+            if value != last:
+                last = value
+                yield tool.create_stream_variable_message(VARIABLE, value + "\n")
+            continue
+        if kind == "error":
+            raise value
+        yield tool.create_stream_variable_message(VARIABLE, "done\n")
+        return value
