@@ -10,13 +10,21 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.credentials import image_policy, secrets_removed, server_config
 from glue.files import ControlNetFiles, Img2ImgImages
-from glue.outputs import generation_messages
+from glue.outputs import generation_messages, summary_messages
 from glue.pickers import merge_picks
 from glue.progress import in_agent, with_progress
 from webui.client import WebUIClient
 from webui.inputs import parse_inputs
-from webui.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
+from webui.models import (
+    GenerationOptions,
+    GenerationRequest,
+    Img2ImgRequest,
+    JobResultRequest,
+    ToolOptions,
+    Txt2ImgRequest,
+)
 from webui.progress import ProgressWatcher, new_task_id
+from webui.scheduler import Job
 
 
 def _watched[R: GenerationRequest](
@@ -30,39 +38,62 @@ def _watched[R: GenerationRequest](
     return request.model_copy(update={"force_task_id": task_id}), ProgressWatcher(client.transport, task_id, hires)
 
 
-def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+def _run(
+    tool: Tool, parameters: dict[str, Any], model: type[Txt2ImgRequest | Img2ImgRequest]
+) -> Iterator[ToolInvokeMessage]:
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
         parameters = merge_picks(parameters)
+        init = Img2ImgImages.take(parameters) if model is Img2ImgRequest else None
         control = ControlNetFiles.take(parameters)
-        inputs = parse_inputs(Txt2ImgRequest, parameters)
+        inputs = parse_inputs(model, parameters)
         timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
-        images = control.load(timeout, policy)
+        images, mask = init.load(timeout, policy) if init else ([], None)
+        control_images = control.load(timeout, policy)
         client = WebUIClient(config)
+        extra = {"init_images": images, "mask": mask}
+        if inputs.options.queue:
+            job = client.enqueue(inputs.request, inputs.options, inputs.passthrough, control_images, **extra)
+            yield from job_messages(tool, job)
+            return
         request, watcher = _watched(tool, client, inputs.request, inputs.options)
         generation = yield from with_progress(
-            tool, lambda: client.txt2img(request, inputs.options, inputs.passthrough, images), watcher
+            tool, lambda: client.generate(request, inputs.options, inputs.passthrough, control_images, **extra), watcher
         )
-        yield from generation_messages(tool, generation, "txt2img", inputs.infotext_unused)
+        prefix = "img2img" if model is Img2ImgRequest else "txt2img"
+        yield from generation_messages(tool, generation, prefix, inputs.infotext_unused)
+
+
+def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    yield from _run(tool, parameters, Txt2ImgRequest)
 
 
 def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    yield from _run(tool, parameters, Img2ImgRequest)
+
+
+def job_messages(tool: Tool, job: Job, progress: str | None = None) -> Iterator[ToolInvokeMessage]:
+    """A job that is not done yet: its id and state, for job_result or a Loop node."""
+    state = {"task_id": job.task_id, "done": False, "status": job.status, "position": job.position}
+    if progress:
+        state["progress"] = progress
+    yield from summary_messages(tool, state, state)
+    where = progress or job.describe()
+    yield tool.create_text_message(f"Task {job.task_id} is {where}; ask job_result for it again.")
+
+
+def run_job_result(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
-        parameters = merge_picks(parameters)
-        sources = Img2ImgImages.take(parameters)
-        control = ControlNetFiles.take(parameters)
-        inputs = parse_inputs(Img2ImgRequest, parameters)
-        timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
-        images, mask = sources.load(timeout, policy)
-        control_images = control.load(timeout, policy)
+        inputs = parse_inputs(JobResultRequest, parameters, ToolOptions)
+        timeout = inputs.options.timeout or config.timeout
         client = WebUIClient(config)
-        request, watcher = _watched(tool, client, inputs.request, inputs.options)
-        generation = yield from with_progress(
-            tool,
-            lambda: client.img2img(
-                request, inputs.options, inputs.passthrough, control_images, init_images=images, mask=mask
-            ),
-            watcher,
-        )
-        yield from generation_messages(tool, generation, "img2img", inputs.infotext_unused)
+        job, generation = client.job_result(inputs.request.task_id, min(inputs.request.wait, timeout), timeout)
+        if generation is None:
+            running = job.status == "running" and not in_agent(tool)
+            yield from job_messages(
+                tool, job, ProgressWatcher(client.transport, job.task_id).read() if running else None
+            )
+            return
+        more = {"task_id": job.task_id, "done": True, "status": job.status}
+        yield from generation_messages(tool, generation, job.kind, more=more)

@@ -130,14 +130,18 @@ def image_messages(
 
 
 def generation_messages(
-    tool: Tool, generation: Generation, prefix: str, infotext_unused: dict[str, str] | None = None
+    tool: Tool,
+    generation: Generation,
+    prefix: str,
+    infotext_unused: dict[str, str] | None = None,
+    more: dict[str, Any] | None = None,
 ) -> Iterator[ToolInvokeMessage]:
-    """Every image as a blob, then JSON, variables and text."""
+    """Every image as a blob, then JSON, variables and text; ``more`` joins the JSON and the variables."""
     files: list[dict[str, Any]] = []
     skipped: list[str] = []
     yield from image_messages(tool, generation.result.images, prefix, files, skipped)
-    data = summary(generation, files, skipped, infotext_unused or {})
-    yield from summary_messages(tool, data, _variables(generation, files))
+    data = {**summary(generation, files, skipped, infotext_unused or {}), **(more or {})}
+    yield from summary_messages(tool, data, {**_variables(generation, files), **(more or {})})
     yield tool.create_text_message(bounded_text(_text(generation, files, skipped)))
 
 

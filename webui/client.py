@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from webui import scheduler
 from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
 from webui.catalog import Catalog
 from webui.errors import AuthenticationFailed, GenerationTimeout, InvalidResponse, ServerError, UnknownName
@@ -20,6 +21,7 @@ from webui.payload import build_payload, with_init_images
 from webui.resolve import NameResolver
 from webui.results import GenerationResult, answer_limit, parse_generation
 from webui.safety import check_extra_payload, check_request
+from webui.scheduler import Job
 from webui.sources import InputImage
 
 CHECK_TIMEOUT = 15.0
@@ -35,6 +37,10 @@ def summarize(value: Any) -> Any:
     if isinstance(value, str) and len(value) > _SHOWN_STRING:
         return f"<{len(value)} characters>"
     return value
+
+
+def _kind(request: Txt2ImgRequest | Img2ImgRequest) -> str:
+    return "img2img" if isinstance(request, Img2ImgRequest) else "txt2img"
 
 
 @dataclass
@@ -104,45 +110,30 @@ class WebUIClient:
         request = with_extensions(request, options, control_images or ControlImages(), self.catalog, flavour)
         return build_payload(request, options, flavour, passthrough), flavour
 
-    def txt2img(
+    def generate(
         self,
-        request: Txt2ImgRequest,
-        options: GenerationOptions,
-        passthrough: dict[str, Any] | None = None,
-        control_images: ControlImages | None = None,
-    ) -> Generation:
-        payload, flavour = self.prepare(request, options, passthrough, control_images)
-        return self._generate("/sdapi/v1/txt2img", "txt2img", payload, flavour, options)
-
-    def img2img(
-        self,
-        request: Img2ImgRequest,
+        request: Txt2ImgRequest | Img2ImgRequest,
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
         control_images: ControlImages | None = None,
         *,
-        init_images: list[InputImage],
+        init_images: list[InputImage] | None = None,
         mask: InputImage | None = None,
     ) -> Generation:
-        request = with_init_images(request, init_images, mask)
+        """txt2img, or img2img with its init images (and mask)."""
+        if isinstance(request, Img2ImgRequest):
+            request = with_init_images(request, init_images or [], mask)
         payload, flavour = self.prepare(request, options, passthrough, control_images)
-        return self._generate("/sdapi/v1/img2img", "img2img", payload, flavour, options)
+        return self._generate(_kind(request), payload, flavour, options)
 
-    def _generate(
-        self,
-        route: str,
-        name: str,
-        payload: dict[str, Any],
-        flavour: Flavour,
-        options: GenerationOptions,
-    ) -> Generation:
+    def _generate(self, kind: str, payload: dict[str, Any], flavour: Flavour, options: GenerationOptions) -> Generation:
         timeout = options.timeout or self.config.timeout
         images = int(payload.get("batch_size", 1)) * int(payload.get("n_iter", 1))
         started = time.monotonic()
         body = self.transport.call(
             "POST",
-            route,
-            action=f"run {name}",
+            f"/sdapi/v1/{kind}",
+            action=f"run {kind}",
             payload=payload,
             timeout=timeout,
             max_bytes=answer_limit(images),
@@ -243,3 +234,30 @@ class WebUIClient:
             raise InvalidResponse("The server's png-info answer has no 'info' text.")
         text = (info or "").strip()
         return text, parse_infotext(text) if text else Infotext()
+
+    # --- the agent-scheduler queue -----------------------------------------------
+
+    def enqueue(
+        self,
+        request: Txt2ImgRequest | Img2ImgRequest,
+        options: GenerationOptions,
+        passthrough: dict[str, Any] | None = None,
+        control_images: ControlImages | None = None,
+        *,
+        init_images: list[InputImage] | None = None,
+        mask: InputImage | None = None,
+    ) -> Job:
+        """Check and build the request like :meth:`generate`, then hand it to the queue."""
+        if isinstance(request, Img2ImgRequest):
+            request = with_init_images(request, init_images or [], mask)
+        payload, _ = self.prepare(request, options, passthrough, control_images)
+        return scheduler.enqueue(self.transport, _kind(request), payload)
+
+    def job_result(self, task_id: str, wait: float, timeout: float | None = None) -> tuple[Job, Generation | None]:
+        """The queued job after waiting up to ``wait`` seconds, and its pictures once it is done."""
+        started = time.monotonic()
+        job = scheduler.wait(self.transport, task_id, wait)
+        if not job.done:
+            return job, None
+        result = scheduler.results(self.transport, task_id, timeout or self.config.timeout)
+        return job, Generation(result, {}, self.flavour(), time.monotonic() - started)

@@ -16,7 +16,8 @@ The tree has one base per kind of fault, like httpx's, so code and tests match o
     │   ├── AuthenticationFailed  401
     │   ├── ApiDisabled           no such route (404/405): --api missing, or not a WebUI
     │   ├── ServerRejected        other 4xx
-    │   └── ServerFailed          5xx
+    │   ├── ServerFailed          5xx
+    │   └── JobFailed             a queued job failed (the queue reports it with HTTP 200)
     └── InvalidResponse       a 2xx answer that is not a usable answer
 
 Dify shows the class name next to the message ("error type: ServerFailed"). Messages
@@ -110,6 +111,10 @@ class ServerRejected(ServerError):
 
 class ServerFailed(ServerError):
     """HTTP 5xx: the server raised while working on the request."""
+
+
+class JobFailed(ServerError):
+    """A job in the WebUI's queue (agent-scheduler) failed or was interrupted."""
 
 
 class InvalidResponse(WebUIError):

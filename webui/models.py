@@ -188,6 +188,16 @@ class PngInfoRequest(BaseModel):
     model_config = CONFIG
 
 
+class JobResultRequest(BaseModel):
+    """The job_result tool: which agent-scheduler task, and how long to wait for it."""
+
+    model_config = CONFIG
+
+    task_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w-]+$")]
+    # Seconds to wait for the job to finish; never longer than the timeout.
+    wait: float = Field(30.0, ge=0, le=3600)
+
+
 class ToolOptions(BaseModel):
     """Inputs every server tool has that are not A1111 request fields."""
 

@@ -192,6 +192,11 @@ def _check_controlnet(args: Any) -> None:
 def check_extra_payload(passthrough: dict[str, Any] | None) -> None:
     """Unknown top-level keys: A1111 ignores them, other servers may read file options from them."""
     _check_settings(passthrough, "extra_payload", _WRITE_WORDS)
+    if passthrough and "callback_url" in passthrough:
+        raise UnsafeInput(
+            "extra_payload: callback_url makes the WebUI's queue post the pictures to that address; "
+            "the plugin never sends it."
+        )
 
 
 def check_request(request: GenerationRequest, passthrough: dict[str, Any] | None = None) -> None:

@@ -28,6 +28,8 @@ from PIL import Image
 from tests.emulator import extensions, pictures
 from tests.emulator.engine import Engine, HTTPError, ServerError
 from tests.emulator.flavours import Flavour, capture, make_flavour
+from tests.emulator.scheduler import PREFIX as SCHEDULER_PREFIX
+from tests.emulator.scheduler import AgentScheduler
 from tests.emulator.validation import validate_body
 
 # Routes added by extensions with app.get/app.post: never behind --api-auth.
@@ -120,6 +122,7 @@ class Emulator:
         self.answers: dict[str, Any] = {}
         self.redirect_to = ""
         self.interrogate_fails = False  # the interrogator raises inside (caption "<error>")
+        self.scheduler = AgentScheduler(self._scheduled)  # runs when "agent-scheduler" is installed
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(self)
@@ -156,6 +159,7 @@ class Emulator:
         self.answers.clear()
         self.redirect_to = ""
         self.interrogate_fails = False
+        self.scheduler.clear()
         self.engine = Engine(self.flavour)
 
     @property
@@ -310,6 +314,11 @@ class Emulator:
     def _respond(
         self, handler: _Handler, path: str, query_string: str, raw: bytes, fault: str | None
     ) -> tuple[int, Any, str, dict[str, str]]:
+        if path.startswith(SCHEDULER_PREFIX + "/") and "agent-scheduler" in self.extensions:
+            try:
+                return 200, self._scheduler_route(handler, path[len(SCHEDULER_PREFIX) :], raw), "application/json", {}
+            except (HTTPError, ServerError) as error:
+                return self._error(error)
         route = self._routes.get((handler.command, path))
         if route is None:
             if any(p == path for _, p in self._routes):
@@ -326,6 +335,27 @@ class Emulator:
             return 200, route(body, parse_qs(query_string)), "application/json", {}
         except (HTTPError, ServerError) as error:
             return self._error(error)
+
+    def _scheduler_route(self, handler: _Handler, route: str, raw: bytes) -> Any:
+        """agent_scheduler/api.py: its own --api-auth check, then queue and task routes."""
+        if self.auth and route not in ("/samplers", "/sd-models"):
+            self._check_auth(handler)
+        parts = route.strip("/").split("/")
+        if handler.command == "POST" and parts[0] == "queue" and len(parts) == 2 and parts[1] in ("txt2img", "img2img"):
+            body = self._json_body(raw)
+            self._validated(body, img2img=parts[1] == "img2img")  # the task args model: a 422 as usual
+            return self.scheduler.queue(parts[1], body)
+        if handler.command == "GET" and parts[0] == "task" and len(parts) == 2:
+            return self.scheduler.task(parts[1])
+        if handler.command == "GET" and parts[0] == "task" and len(parts) == 3 and parts[2] in ("position", "results"):
+            return self.scheduler.position(parts[1]) if parts[2] == "position" else self.scheduler.results(parts[1])
+        raise _Reply(404, {"detail": "Not Found"})
+
+    def _scheduled(self, kind: str, body: dict[str, Any], task_id: str) -> tuple[list[str], list[str]]:
+        """What the queue's worker runs: the generation, under the same lock, with its task id."""
+        body = {**body, "force_task_id": task_id}
+        answer = self._img2img(body) if kind == "img2img" else self._txt2img(body)
+        return answer["images"], json.loads(answer["info"])["infotexts"]
 
     def _json_body(self, raw: bytes) -> Any:
         if not raw:
