@@ -1,9 +1,11 @@
-"""The example workflows only use tool inputs and variables that exist."""
+"""Every example in examples/ is a complete Dify DSL app whose tool names, parameter keys and
+variable references all exist in this plugin's tool YAML."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,42 +13,88 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
 REFERENCE = re.compile(r"\{\{#([^.#]+)\.([^#]+)#\}\}")
+PROVIDER = "sdwebui/sdwebui/sdwebui"
 
 
-def tool_yaml(name: str) -> dict:
-    return yaml.safe_load((ROOT / "tools" / f"{name}.yaml").read_text(encoding="utf-8"))
+def tool_yaml(name: str) -> dict[str, Any]:
+    path = ROOT / "tools" / f"{name}.yaml"
+    assert path.is_file(), f"no tool {name!r} in this plugin"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def tool_outputs(name: str) -> set[str]:
+    return {"text", "files", "json", *tool_yaml(name)["output_schema"]["properties"]}
+
+
+def check_tool_parameters(where: str, name: str, parameters: dict[str, Any], *, agent: bool = False) -> None:
+    declared = {param["name"]: param for param in tool_yaml(name)["parameters"]}
+    for key in parameters:
+        assert key in declared, f"{where}: {name} has no parameter {key}"
+        if not agent:  # an agent's fixed values may set node settings (form) too
+            assert declared[key]["form"] == "llm", f"{where}: {key} is a setting, not an input"
+
+
+def test_there_are_examples_of_each_kind():
+    modes = {yaml.safe_load(path.read_text(encoding="utf-8"))["app"]["mode"] for path in EXAMPLES}
+    assert {"workflow"} <= modes
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_matches_the_tools(path):
     dsl = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert dsl["kind"] == "app" and dsl["app"]["mode"] == "workflow"
-    nodes = {node["id"]: node["data"] for node in dsl["workflow"]["graph"]["nodes"]}
-    outputs: dict[str, set[str]] = {}
-    for node_id, data in nodes.items():
+    assert dsl["kind"] == "app" and isinstance(dsl["version"], str) and dsl["app"]["name"]
+    mode = dsl["app"]["mode"]
+    if mode in ("agent-chat", "chat"):
+        check_agent(path, dsl)
+        return
+    assert mode in ("workflow", "advanced-chat")
+    graph = dsl["workflow"]["graph"]
+    nodes = {node["id"]: node for node in graph["nodes"]}
+    outputs: dict[str, set[str]] = {"sys": {"query", "files", "user_id", "conversation_id"}}
+    for node_id, node in nodes.items():
+        data = node["data"]
         if data["type"] == "start":
             outputs[node_id] = {v["variable"] for v in data["variables"]}
         elif data["type"] == "llm":
             outputs[node_id] = {"text"}
         elif data["type"] == "tool":
-            assert data["provider_id"] == "sdwebui/sdwebui/sdwebui" and data["plugin_id"] == "sdwebui/sdwebui"
-            tool = tool_yaml(data["tool_name"])
-            assert data["tool_label"] == tool["identity"]["label"]["en_US"]
-            names = {param["name"]: param for param in tool["parameters"]}
-            for name in data["tool_parameters"]:
-                assert name in names, f"{path.name}: {data['tool_name']} has no parameter {name}"
-                assert names[name]["form"] == "llm", f"{name} is a setting, not an input"
-            outputs[node_id] = {"text", "files", "json", *tool["output_schema"]["properties"]}
-    for edge in dsl["workflow"]["graph"]["edges"]:
-        assert edge["source"] in nodes and edge["target"] in nodes
+            assert data["provider_id"] == PROVIDER and data["plugin_id"] == "sdwebui/sdwebui"
+            assert data["tool_label"] == tool_yaml(data["tool_name"])["identity"]["label"]["en_US"]
+            check_tool_parameters(path.name, data["tool_name"], data["tool_parameters"])
+            outputs[node_id] = tool_outputs(data["tool_name"])
+        elif data["type"] == "loop":
+            start = nodes[data["start_node_id"]]
+            assert start["data"]["type"] == "loop-start" and start["parentId"] == node_id
+            outputs[node_id] = {item["label"] for item in data.get("loop_variables") or []}
+        if node.get("parentId"):
+            assert nodes[node["parentId"]]["data"]["type"] == "loop" and data.get("loop_id") == node["parentId"]
+    for edge in graph["edges"]:
+        assert edge["source"] in nodes and edge["target"] in nodes, edge["id"]
+        assert edge["data"]["sourceType"] == nodes[edge["source"]]["data"]["type"]
+        assert edge["data"]["targetType"] == nodes[edge["target"]]["data"]["type"]
     text = path.read_text(encoding="utf-8")
     for node_id, variable in REFERENCE.findall(text):
         assert variable in outputs.get(node_id, set()), f"{path.name}: {{{{#{node_id}.{variable}#}}}} does not exist"
-    for data in nodes.values():
+    for node in nodes.values():
+        data = node["data"]
         for value in (data.get("tool_parameters") or {}).values():
             if value["type"] == "variable":
                 node_id, variable = value["value"]
-                assert variable in outputs[node_id]
+                assert variable in outputs[node_id], f"{path.name}: {node_id}.{variable}"
+        for condition in data.get("break_conditions") or []:
+            node_id, variable = condition["variable_selector"]
+            assert variable in outputs[node_id] and nodes[node_id].get("parentId") == node["id"]
         for output in data.get("outputs") or []:
             node_id, variable = output["value_selector"]
             assert variable in outputs[node_id], f"{path.name}: end output {node_id}.{variable}"
+
+
+def check_agent(path: Path, dsl: dict[str, Any]) -> None:
+    config = dsl["model_config"]
+    agent = config["agent_mode"]
+    assert agent["enabled"] is True and config["model"]["name"] and config["pre_prompt"]
+    tools = [tool for tool in agent["tools"] if tool.get("provider_id") == PROVIDER]
+    assert tools, f"{path.name}: the agent has none of this plugin's tools"
+    for tool in tools:
+        assert tool["provider_type"] == "builtin" and tool["plugin_unique_identifier"].startswith("sdwebui/sdwebui")
+        check_tool_parameters(path.name, tool["tool_name"], tool.get("tool_parameters") or {}, agent=True)
