@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dify_plugin import Tool
@@ -12,8 +12,10 @@ from glue.credentials import image_policy, secrets_removed, server_config
 from glue.files import ControlNetFiles, Img2ImgImages
 from glue.outputs import generation_messages, summary_messages
 from glue.pickers import merge_picks
-from glue.progress import in_agent, with_progress
+from glue.progress import with_progress
+from glue.session import in_agent
 from webui.client import WebUIClient
+from webui.compact import txt2img_inputs
 from webui.inputs import parse_inputs
 from webui.models import (
     GenerationOptions,
@@ -39,18 +41,25 @@ def _watched[R: GenerationRequest](
 
 
 def _run(
-    tool: Tool, parameters: dict[str, Any], model: type[Txt2ImgRequest | Img2ImgRequest]
+    tool: Tool,
+    parameters: dict[str, Any],
+    model: type[Txt2ImgRequest | Img2ImgRequest],
+    prefix: str,
+    adapt: Callable[[dict[str, Any], WebUIClient], dict[str, Any]] | None = None,
 ) -> Iterator[ToolInvokeMessage]:
+    """Inputs -> request -> images and summary; ``adapt`` rewrites the inputs first."""
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
+        client = WebUIClient(config)
         parameters = merge_picks(parameters)
+        if adapt is not None:
+            parameters = adapt(parameters, client)
         init = Img2ImgImages.take(parameters) if model is Img2ImgRequest else None
         control = ControlNetFiles.take(parameters)
         inputs = parse_inputs(model, parameters)
         timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
         images, mask = init.load(timeout, policy) if init else ([], None)
         control_images = control.load(timeout, policy)
-        client = WebUIClient(config)
         extra = {"init_images": images, "mask": mask}
         if inputs.options.queue:
             job = client.enqueue(inputs.request, inputs.options, inputs.passthrough, control_images, **extra)
@@ -60,16 +69,24 @@ def _run(
         generation = yield from with_progress(
             tool, lambda: client.generate(request, inputs.options, inputs.passthrough, control_images, **extra), watcher
         )
-        prefix = "img2img" if model is Img2ImgRequest else "txt2img"
         yield from generation_messages(tool, generation, prefix, inputs.infotext_unused)
 
 
 def run_txt2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    yield from _run(tool, parameters, Txt2ImgRequest)
+    yield from _run(tool, parameters, Txt2ImgRequest, "txt2img")
 
 
 def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    yield from _run(tool, parameters, Img2ImgRequest)
+    yield from _run(tool, parameters, Img2ImgRequest, "img2img")
+
+
+def run_generate_image(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    """The compact agent tool: its inputs become txt2img's (webui/compact.py)."""
+
+    def adapt(inputs: dict[str, Any], client: WebUIClient) -> dict[str, Any]:
+        return txt2img_inputs(inputs, client.current_checkpoint)
+
+    yield from _run(tool, parameters, Txt2ImgRequest, "image", adapt)
 
 
 def job_messages(tool: Tool, job: Job, progress: str | None = None) -> Iterator[ToolInvokeMessage]:

@@ -14,6 +14,7 @@ from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.budget import bounded, bounded_text
+from glue.session import in_agent
 from webui.client import Generation
 from webui.errors import InvalidResponse
 from webui.results import DIFY_MAX_FILE_BYTES, OutputImage
@@ -136,12 +137,14 @@ def generation_messages(
     infotext_unused: dict[str, str] | None = None,
     more: dict[str, Any] | None = None,
 ) -> Iterator[ToolInvokeMessage]:
-    """Every image as a blob, then JSON, variables and text; ``more`` joins the JSON and the variables."""
+    """Every image as a blob, then JSON, variables and text; ``more`` joins the JSON and the
+    variables. Agent apps get the blobs and the text only."""
     files: list[dict[str, Any]] = []
     skipped: list[str] = []
     yield from image_messages(tool, generation.result.images, prefix, files, skipped)
-    data = {**summary(generation, files, skipped, infotext_unused or {}), **(more or {})}
-    yield from summary_messages(tool, data, {**_variables(generation, files), **(more or {})})
+    if not in_agent(tool):  # an agent's LLM reads every message: the text line says enough
+        data = {**summary(generation, files, skipped, infotext_unused or {}), **(more or {})}
+        yield from summary_messages(tool, data, {**_variables(generation, files), **(more or {})})
     yield tool.create_text_message(bounded_text(_text(generation, files, skipped)))
 
 

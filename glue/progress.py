@@ -23,12 +23,6 @@ POLL_INTERVAL = 1.0
 VARIABLE = "progress"
 
 
-def in_agent(tool: Tool) -> bool:
-    """Dify's Agent apps hand every message, stream variables included, to the LLM: an
-    invocation with a message id comes from one (workflow tool nodes send none)."""
-    return bool(getattr(tool.session, "message_id", None))
-
-
 def with_progress[T](
     tool: Tool, work: Callable[[], T], watcher: ProgressWatcher | None
 ) -> Generator[ToolInvokeMessage, None, T]:

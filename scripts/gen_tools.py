@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from webui.models import (
     ExtrasRequest,
+    GenerateImageRequest,
     GenerationOptions,
     Img2ImgRequest,
     InterrogateRequest,
@@ -39,6 +40,8 @@ AUTHOR = "sdwebui"
 MODELS: dict[str, list[type[BaseModel]]] = {
     "txt2img": [Txt2ImgRequest, GenerationOptions],
     "img2img": [Img2ImgRequest, GenerationOptions],
+    # its own inputs first (width/height differ), then txt2img's settings
+    "generate_image": [GenerateImageRequest, Txt2ImgRequest, GenerationOptions],
     "upscale": [ExtrasRequest, ToolOptions],
     "interrogate": [InterrogateRequest, ToolOptions],
     "png_info": [PngInfoRequest, ToolOptions],
@@ -79,7 +82,8 @@ def _dify_type(base: Any) -> str:
     return "string"
 
 
-def render_parameter(tool: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+def render_parameter(tool: str, name: str, spec: dict[str, Any], setting: bool = False) -> dict[str, Any]:
+    """One parameter's YAML; a ``setting`` is a node setting (form: form) the LLM never sees."""
     field = model_field(tool, name)
     if field is None and "type" not in spec:
         raise SystemExit(f"{tool}.{name}: no model field and no type in spec/parameters.yaml")
@@ -90,11 +94,11 @@ def render_parameter(tool: str, name: str, spec: dict[str, Any]) -> dict[str, An
         "name": name,
         "type": kind,
         "required": bool(spec.get("required", False)),
-        "form": spec.get("form", "llm"),
+        "form": "form" if setting else spec.get("form", "llm"),
         "label": spec["label"],
         "human_description": spec["human"],
     }
-    if spec.get("llm"):
+    if spec.get("llm") and not setting:
         out["llm_description"] = " ".join(str(spec["llm"]).split())
     if spec.get("multiple"):
         out["multiple"] = True
@@ -117,7 +121,8 @@ def render_tool(name: str, tool: dict[str, Any], parameters: dict[str, Any]) -> 
     document = {
         "identity": {"name": name, "author": AUTHOR, "label": tool["label"]},
         "description": {"human": tool["human"], "llm": " ".join(str(tool["llm"]).split())},
-        "parameters": [render_parameter(name, param, parameters[param]) for param in tool.get("parameters", [])],
+        "parameters": [render_parameter(name, param, parameters[param]) for param in tool.get("parameters", [])]
+        + [render_parameter(name, param, parameters[param], setting=True) for param in tool.get("settings", [])],
     }
     if tool.get("output_schema"):
         document["output_schema"] = tool["output_schema"]

@@ -95,6 +95,12 @@ class WebUIClient:
             and any(isinstance(item, dict) and str(item.get("name", "")).endswith(" Karras") for item in samplers),
         )
 
+    def current_checkpoint(self) -> str | None:
+        """The checkpoint the server has loaded (its sd_model_checkpoint setting), if it says."""
+        settings = self._optional("/sdapi/v1/options")
+        value = settings.get("sd_model_checkpoint") if isinstance(settings, dict) else None
+        return value if isinstance(value, str) else None
+
     def prepare(
         self,
         request: Txt2ImgRequest | Img2ImgRequest,

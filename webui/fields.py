@@ -7,6 +7,7 @@ the types accept both and fail with messages that name the field (:func:`parse_m
 from __future__ import annotations
 
 import json
+import math
 from enum import Enum, IntEnum
 from typing import Annotated, Any
 
@@ -84,6 +85,15 @@ def multiple_of_8(value: int) -> int:
             f"must be a multiple of 8 (A1111 would silently shrink {value} to {lower}); use {lower} or {upper}"
         )
     return value
+
+
+def round_to_8(value: Any) -> Any:
+    """A number of pixels rounded to the nearest multiple of 8 (other values pass to validation)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(round(number / 8) * 8) if math.isfinite(number) else value
 
 
 def _key(text: str) -> str:

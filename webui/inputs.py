@@ -16,7 +16,7 @@ from webui.payload import split_extra
 _TEXT_FIELDS = {"prompt", "negative_prompt"}
 
 
-def _is_unset(name: str, value: Any) -> bool:
+def is_unset(name: str, value: Any) -> bool:
     if value is None:
         return True
     return isinstance(value, str) and not value.strip() and name not in _TEXT_FIELDS
@@ -40,7 +40,7 @@ def parse_inputs[R: BaseModel, O: ToolOptions](
     parameter not set explicitly; it is applied here and never sent as such. Inputs that
     are neither request fields nor options raise InvalidParameter.
     """
-    given = {name: value for name, value in inputs.items() if not _is_unset(name, value)}
+    given = {name: value for name, value in inputs.items() if not is_unset(name, value)}
     option_values = {name: given.pop(name) for name in list(given) if name in options_model.model_fields}
     options = parse_model(options_model, option_values)
     known, passthrough = split_extra(model, options.extra_payload)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from webui.adetailer import ADetailerInputs
 from webui.controlnet import ControlNetInputs
@@ -33,6 +33,7 @@ from webui.fields import (
     Styles,
     choice,
     only_on,
+    round_to_8,
 )
 
 
@@ -146,6 +147,41 @@ class Img2ImgRequest(GenerationRequest):
     initial_noise_multiplier: float | None = Field(None, ge=0, le=1.5)
     latent_mask: str | None = None
     include_init_images: bool | None = None
+
+
+class AspectRatio(StrEnum):
+    square = "1:1"
+    portrait = "2:3"
+    landscape = "3:2"
+    tall = "9:16"
+    wide = "16:9"
+
+
+class ModelFamily(StrEnum):
+    auto = "auto"
+    sd15 = "SD 1.5"
+    sdxl = "SDXL"
+
+
+# An agent's width/height: rounded to a multiple of 8 instead of refused, at most 2048.
+AgentPixels = Annotated[int, Field(ge=64, le=2048), BeforeValidator(round_to_8)]
+
+
+class GenerateImageRequest(BaseModel):
+    """generate_image's own inputs; its other parameters are txt2img's (webui/compact.py)."""
+
+    model_config = CONFIG
+
+    aspect_ratio: Annotated[AspectRatio, choice(AspectRatio)] = AspectRatio.square
+    # Unset: a size the model family was trained at, for the aspect ratio.
+    width: AgentPixels | None = None
+    height: AgentPixels | None = None
+    # Pictures to draw, one after another (n_iter: no more VRAM than one).
+    count: int = Field(1, ge=1, le=4)
+    # Joined before the agent's negative prompt.
+    default_negative_prompt: Prompt | None = None
+    # Which size class to use; auto reads it from the checkpoint's name.
+    model_family: Annotated[ModelFamily, choice(ModelFamily)] = ModelFamily.auto
 
 
 class ExtrasRequest(BaseModel):

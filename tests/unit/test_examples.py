@@ -30,13 +30,14 @@ def check_tool_parameters(where: str, name: str, parameters: dict[str, Any], *, 
     declared = {param["name"]: param for param in tool_yaml(name)["parameters"]}
     for key in parameters:
         assert key in declared, f"{where}: {name} has no parameter {key}"
-        if not agent:  # an agent's fixed values may set node settings (form) too
-            assert declared[key]["form"] == "llm", f"{where}: {key} is a setting, not an input"
+        # a workflow binds inputs (llm); an agent app fixes node settings (form), the LLM the rest
+        expected = "form" if agent else "llm"
+        assert declared[key]["form"] == expected, f"{where}: {name}.{key} is not form: {expected}"
 
 
 def test_there_are_examples_of_each_kind():
     modes = {yaml.safe_load(path.read_text(encoding="utf-8"))["app"]["mode"] for path in EXAMPLES}
-    assert {"workflow"} <= modes
+    assert {"workflow", "agent-chat"} <= modes
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -96,5 +97,7 @@ def check_agent(path: Path, dsl: dict[str, Any]) -> None:
     tools = [tool for tool in agent["tools"] if tool.get("provider_id") == PROVIDER]
     assert tools, f"{path.name}: the agent has none of this plugin's tools"
     for tool in tools:
-        assert tool["provider_type"] == "builtin" and tool["plugin_unique_identifier"].startswith("sdwebui/sdwebui")
+        version = yaml.safe_load((ROOT / "manifest.yaml").read_text(encoding="utf-8"))["version"]
+        assert tool["provider_type"] == "builtin" and tool["plugin_unique_identifier"] == f"sdwebui/sdwebui:{version}"
+        assert tool["tool_label"] == tool_yaml(tool["tool_name"])["identity"]["label"]["en_US"]
         check_tool_parameters(path.name, tool["tool_name"], tool.get("tool_parameters") or {}, agent=True)

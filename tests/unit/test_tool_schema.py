@@ -107,7 +107,7 @@ def test_each_fact_about_a_parameter_is_stated_once():
     texts = spec_parameters()
     listed: dict[str, list[str]] = {}
     for tool, declaration in spec_tools().items():
-        names = declaration["parameters"]
+        names = declaration["parameters"] + declaration.get("settings", [])
         assert len(names) == len(set(names)), f"{tool} lists a parameter twice"
         for name in names:
             assert name in texts, f"{tool}.{name} has no texts in spec/parameters.yaml"
@@ -145,16 +145,18 @@ def test_pickers_fill_inputs_of_their_tool():
 
 @pytest.mark.parametrize("tool", generated_tools(with_model=False))
 def test_workflow_facing_rules(tool):
+    settings = set(spec_tools()[tool].get("settings", []))  # generate_image's node settings
     for param in tool_yaml(tool)["parameters"]:
-        if param["type"] == "dynamic-select":
+        for key in ("label", "human_description"):
+            assert {"en_US", "ja_JP"} <= set(param[key]), f"{param['name']}.{key} needs en_US and ja_JP"
+        if param["type"] == "dynamic-select" or param["name"] in settings:
             # form: llm would hand agents a "dynamic-select" JSON type; pickers are node settings
-            assert param["form"] == "form", f"{param['name']}: pickers stay out of the LLM's schema"
+            assert param["form"] == "form", f"{param['name']}: pickers and settings stay out of the LLM's schema"
+            assert "llm_description" not in param
             continue
         assert param["form"] == "llm", f"{param['name']} must be bindable from a workflow variable"
         if param["type"] in ("file", "files"):
             assert not param["required"], f"{param['name']}: agents cannot pass files"
-        for key in ("label", "human_description"):
-            assert {"en_US", "ja_JP"} <= set(param[key]), f"{param['name']}.{key} needs en_US and ja_JP"
         if param["type"] not in ("file", "files"):
             assert param.get("llm_description"), f"{param['name']} needs an llm_description"
 
