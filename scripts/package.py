@@ -1,6 +1,7 @@
 """Build dist/<name>-<version>.difypkg the way `dify plugin package` does, refusing what Dify refuses.
 
-    python scripts/package.py [--output-dir dist] [--check]
+    python scripts/package.py [--output-dir dist] [--check] [--sign PRIVATE_KEY.pem]
+    python scripts/package.py --generate-key PREFIX
 
 The package is a plain zip (Deflate, sorted paths, no directory entries) of every file
 not matched by .difyignore (gitignore syntax; .gitignore only when .difyignore is
@@ -43,6 +44,20 @@ FORMS = {"schema", "form", "llm"}
 CREDENTIAL_TYPES = {"secret-input", "text-input", "select", "boolean", "model-selector", "app-selector", "array[tools]"}
 SCOPED_TYPES = {"app-selector", "model-selector", "any"}
 PYTHON_RUNNER = "3.12"
+SELECTS = {"select", "dynamic-select"}
+# Dify's localized READMEs: readme/README_<lang>.md (the daemon skips other names silently).
+README_NAME = re.compile(r"^README_([a-z]{2}_[A-Za-z]{2,})\.md$")
+# The Dify version each dify_plugin release needs (the SDK README's "Meta.MinimumDifyVersion
+# Reference"), newest first, and what some declared features need.
+SDK_MINIMUM_DIFY = [
+    ("0.9.0", "1.14.2"), ("0.8.1", "1.14.0"), ("0.7.0", "1.11.0"), ("0.6.0", "1.10.0"), ("0.5.0", "1.9.0"),
+    ("0.4.4", "1.8.1"), ("0.4.2", "1.7.0"), ("0.4.1", "1.6.0"), ("0.4.0", "1.5.1"), ("0.2.0", "1.2.0"),
+]  # fmt: skip
+FEATURE_MINIMUM_DIFY = {"dynamic-select parameters": "1.5.1", "icon_dark": "1.6.0"}
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
 class PackageError(Exception):
@@ -55,6 +70,7 @@ class Checker:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[str] = []
+        self.features: set[str] = set()  # declared features with a minimum Dify version
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
@@ -138,6 +154,11 @@ class Checker:
         arch = meta.get("arch") or []
         if not arch or not set(arch) <= {"amd64", "arm64"}:
             self.fail("manifest.yaml: meta.arch", "must list amd64 and/or arm64")
+        minimum = str(meta.get("minimum_dify_version") or "")
+        if not re.fullmatch(r"\d+\.\d+\.\d+", minimum):
+            self.fail("manifest.yaml: meta.minimum_dify_version", f"{minimum!r} is not a Dify version such as 1.14.2")
+        if data.get("icon_dark"):
+            self.features.add("icon_dark")
         runner = meta.get("runner") or {}
         if runner.get("language") != "python":
             self.fail("manifest.yaml: meta.runner.language", "must be 'python'")
@@ -162,6 +183,9 @@ class Checker:
         self.i18n(f"{relative}: identity.label", identity.get("label"))
         self.i18n(f"{relative}: identity.description", identity.get("description"))
         self.asset(f"{relative}: identity.icon", identity.get("icon"))
+        if identity.get("icon_dark"):
+            self.asset(f"{relative}: identity.icon_dark", identity["icon_dark"])
+            self.features.add("icon_dark")
         for tag in identity.get("tags") or []:
             if tag not in TAGS - {"agent", "trigger"}:
                 self.fail(f"{relative}: identity.tags", f"{tag!r} is not a tool tag")
@@ -201,7 +225,73 @@ class Checker:
                 self.fail(where, "file parameters must not be required (agents cannot pass files)")
             self.i18n(f"{where}.label", param.get("label"))
             self.i18n(f"{where}.human_description", param.get("human_description"))
+            if kind in SELECTS:
+                self.options(where, param)
+            if kind == "dynamic-select":
+                self.features.add("dynamic-select parameters")
         self.python_source(relative, data, "Tool")
+
+    def options(self, where: str, param: dict[str, Any]) -> None:
+        """What the SDK and the api check on select options and defaults."""
+        options = param.get("options") or []
+        if param.get("type") == "select" and not options:
+            self.fail(where, "a select needs options")
+        values = []
+        for index, option in enumerate(options):
+            value = option.get("value") if isinstance(option, dict) else None
+            if not isinstance(value, str) or not value:
+                self.fail(f"{where}.options[{index}]", "needs a non-empty text value")
+                continue
+            values.append(value)
+            self.i18n(f"{where}.options[{index}].label", option.get("label"))
+        if len(values) != len(set(values)):
+            self.fail(f"{where}.options", "values must be unique")
+        default = param.get("default")
+        if default is None:
+            return
+        if isinstance(default, list) != bool(param.get("multiple")):
+            self.fail(f"{where}.default", "must be a list exactly when multiple is true")
+        elif param.get("type") == "select":
+            for item in default if isinstance(default, list) else [default]:
+                if item not in values:
+                    self.fail(f"{where}.default", f"{item!r} is not one of its options {values}")
+
+    def readmes(self) -> None:
+        """readme/README_<lang>.md beside the English README.md, named as the daemon reads them."""
+        folder = self.root / "readme"
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(self.root).as_posix()
+            if path.is_dir() or not path.name.upper().startswith("README"):
+                continue
+            match = README_NAME.match(path.name)
+            if path.parent != folder or not match:
+                self.fail(
+                    relative, "Dify reads localized READMEs only as readme/README_<lang>.md, e.g. README_ja_JP.md"
+                )
+            elif match.group(1) not in I18N_KEYS - {"en_US"}:
+                self.fail(relative, f"{match.group(1)} is not a language Dify shows ({sorted(I18N_KEYS - {'en_US'})})")
+
+    def minimum_version(self, manifest: dict[str, Any]) -> None:
+        """meta.minimum_dify_version is at least what the pinned SDK and the declared features need."""
+        declared = str((manifest.get("meta") or {}).get("minimum_dify_version") or "")
+        if not re.fullmatch(r"\d+\.\d+\.\d+", declared):
+            return
+        needs = {feature: FEATURE_MINIMUM_DIFY[feature] for feature in self.features}
+        pinned = re.search(r"^dify[_-]plugin==([\d.]+)", (self.root / "requirements.txt").read_text(), re.MULTILINE)
+        if not pinned:
+            self.fail("requirements.txt", "pin dify_plugin==X.Y.Z: the minimum Dify version depends on it")
+            return
+        for sdk, dify in SDK_MINIMUM_DIFY:
+            if version_tuple(pinned.group(1)) >= version_tuple(sdk):
+                needs[f"dify_plugin {pinned.group(1)}"] = dify
+                break
+        for what, dify in sorted(needs.items()):
+            if version_tuple(declared) < version_tuple(dify):
+                self.fail(
+                    "manifest.yaml: meta.minimum_dify_version", f"{declared} is lower than the {dify} {what} needs"
+                )
 
     def python_source(self, relative: str, data: dict[str, Any], base: str) -> None:
         source = ((data.get("extra") or {}).get("python") or {}).get("source")
@@ -263,6 +353,8 @@ def check(root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
     manifest = checker.manifest()
     for provider in (manifest.get("plugins") or {}).get("tools") or []:
         checker.provider(str(provider))
+    checker.readmes()
+    checker.minimum_version(manifest)
     checker.with_sdk()
     files = package_files(root)
     size = sum((root / name).stat().st_size for name in files)
@@ -294,8 +386,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", type=Path, default=None, help="where to write the .difypkg (default: dist/)")
     parser.add_argument("--check", action="store_true", help="only run the checks")
+    parser.add_argument(
+        "--sign", type=Path, metavar="PRIVATE_KEY", help="also write a signed copy (scripts/signing.py)"
+    )
+    parser.add_argument("--generate-key", metavar="PREFIX", help="create PREFIX.private.pem and PREFIX.public.pem")
     args = parser.parse_args()
+    if args.generate_key or args.sign:
+        sys.path.insert(0, str(ROOT))
+        from scripts.signing import SigningError, generate_key_pair, sign_package
     try:
+        if args.generate_key:
+            private, public = generate_key_pair(args.generate_key)
+            print(f"wrote {private} (keep it secret) and {public} (for Dify's plugin daemon; see README)")
+            return 0
         if args.check:
             _, files = check(ROOT)
             print(f"ok: {len(files)} files would be packaged")
@@ -304,9 +407,19 @@ def main() -> int:
     except PackageError as error:
         print(f"cannot package the plugin:\n{error}", file=sys.stderr)
         return 1
-    size = target.stat().st_size
-    print(f"built {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} ({size / 1024:.0f} KiB)")
+    print(f"built {_shown(target)} ({target.stat().st_size / 1024:.0f} KiB)")
+    if args.sign:
+        try:
+            signed = sign_package(target, args.sign)
+        except (SigningError, OSError) as error:
+            print(f"cannot sign the package: {error}", file=sys.stderr)
+            return 1
+        print(f"signed {_shown(signed)} (install this one)")
     return 0
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 if __name__ == "__main__":

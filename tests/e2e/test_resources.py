@@ -69,10 +69,17 @@ def test_a_free_value_wins_over_the_picked_one(plugin, webui):
     assert sent == "sdxl/animagineXL_v31.safetensors [e3c47aedb0]"
 
 
-def test_picked_styles_arrive_as_a_list(plugin, webui):
-    result = plugin.invoke("txt2img", {"prompt": "x", "pick_styles": ["Cinematic", "Watercolor"]}, creds(webui))
+@pytest.mark.parametrize(
+    ("picked", "sent"),
+    [
+        (["Cinematic", "Watercolor"], ["Cinematic", "Watercolor"]),  # Dify builds with multi-select (#39346)
+        ("Cinematic", ["Cinematic"]),  # older Dify sends the one picked style as text
+    ],
+)
+def test_picked_styles_arrive_as_a_list_or_as_one_string(plugin, webui, picked, sent):
+    result = plugin.invoke("txt2img", {"prompt": "x", "pick_styles": picked}, creds(webui))
     assert result.error is None, result.error
-    assert webui.last("/sdapi/v1/txt2img").body["styles"] == ["Cinematic", "Watercolor"]
+    assert webui.last("/sdapi/v1/txt2img").body["styles"] == sent
 
 
 def test_list_resources_returns_every_list(plugin, webui):

@@ -131,3 +131,66 @@ def test_build_command_fails_with_a_clear_message(plugin_copy):
     assert result.returncode == 1
     assert "cannot package the plugin:\nmanifest.yaml: name: 'Bad Name' does not match" in result.stderr
     assert not (plugin_copy / "dist").exists()
+
+
+def param(tool: dict, name: str) -> dict:
+    return next(p for p in tool["parameters"] if p["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda t: param(t, "resize_mode").update(default="stretch"),
+            "(resize_mode).default: 'stretch' is not one of its options",
+        ),
+        (lambda t: param(t, "resize_mode")["options"][1].update(value=""), "options[1]: needs a non-empty text value"),
+        (
+            lambda t: param(t, "resize_mode")["options"][1].update(value="just_resize"),
+            "(resize_mode).options: values must be unique",
+        ),
+        (lambda t: param(t, "resize_mode")["options"][0].pop("label"), "options[0].label: needs an en_US text"),
+        (lambda t: param(t, "resize_mode").update(options=[]), "(resize_mode): a select needs options"),
+        (
+            lambda t: param(t, "pick_styles").update(default="Cinematic"),
+            "(pick_styles).default: must be a list exactly when multiple is true",
+        ),
+    ],
+)
+def test_bad_select_options_and_defaults_are_named(plugin_copy, change, message):
+    edit_yaml(plugin_copy / "tools/img2img.yaml", change)
+    with pytest.raises(PackageError) as raised:
+        check(plugin_copy)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("README_ja.md", "readme/README_ja.md: Dify reads localized READMEs only as readme/README_<lang>.md"),
+        ("README-ja_JP.md", "readme/README-ja_JP.md: Dify reads localized READMEs only"),
+        ("ja/README_ja_JP.md", "readme/ja/README_ja_JP.md: Dify reads localized READMEs only"),
+        ("README_fr_FR.md", "fr_FR is not a language Dify shows"),
+    ],
+)
+def test_misnamed_localized_readmes_are_named(plugin_copy, name, message):
+    path = plugin_copy / "readme" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# x\n", encoding="utf-8")
+    with pytest.raises(PackageError) as raised:
+        check(plugin_copy)
+    assert message in str(raised.value)
+
+
+def test_the_minimum_dify_version_covers_the_sdk_and_the_features(plugin_copy):
+    edit_yaml(plugin_copy / "manifest.yaml", lambda m: m["meta"].update(minimum_dify_version="1.6.0"))
+    edit_yaml(plugin_copy / "provider/sdwebui.yaml", lambda p: p["identity"].update(icon_dark="dark.svg"))
+    with pytest.raises(PackageError) as raised:
+        check(plugin_copy)
+    message = str(raised.value)
+    pinned = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if "dify_plugin" in line)
+    assert f"1.6.0 is lower than the 1.14.2 dify_plugin {pinned.split('==')[1]} needs" in message
+    assert "provider/sdwebui.yaml: identity.icon_dark: icon 'dark.svg' is not in _assets/" in message
+    edit_yaml(plugin_copy / "manifest.yaml", lambda m: m["meta"].update(minimum_dify_version="1.14"))
+    with pytest.raises(PackageError, match="'1.14' is not a Dify version such as 1.14.2"):
+        check(plugin_copy)
