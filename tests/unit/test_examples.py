@@ -35,9 +35,12 @@ def check_tool_parameters(where: str, name: str, parameters: dict[str, Any], *, 
         assert declared[key]["form"] == expected, f"{where}: {name}.{key} is not form: {expected}"
 
 
-def test_there_are_examples_of_each_kind():
+def test_there_are_examples_of_each_kind_and_tool():
     modes = {yaml.safe_load(path.read_text(encoding="utf-8"))["app"]["mode"] for path in EXAMPLES}
     assert {"workflow", "agent-chat"} <= modes
+    used = {name for path in EXAMPLES for name in re.findall(r"tool_name: (\w+)", path.read_text(encoding="utf-8"))}
+    tools = {path.stem for path in (ROOT / "tools").glob("*.yaml")}
+    assert tools - used <= {"list_resources"}, f"no example uses {sorted(tools - used - {'list_resources'})}"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -76,12 +79,23 @@ def test_example_matches_the_tools(path):
     text = path.read_text(encoding="utf-8")
     for node_id, variable in REFERENCE.findall(text):
         assert variable in outputs.get(node_id, set()), f"{path.name}: {{{{#{node_id}.{variable}#}}}} does not exist"
+    files = {  # Start variables that hold files
+        (node_id, v["variable"])
+        for node_id, node in nodes.items()
+        if node["data"]["type"] == "start"
+        for v in node["data"]["variables"]
+        if v["type"] in ("file", "file-list")
+    }
     for node in nodes.values():
         data = node["data"]
-        for value in (data.get("tool_parameters") or {}).values():
+        declared = {p["name"]: p for p in tool_yaml(data["tool_name"])["parameters"]} if data["type"] == "tool" else {}
+        for key, value in (data.get("tool_parameters") or {}).items():
             if value["type"] == "variable":
                 node_id, variable = value["value"]
                 assert variable in outputs[node_id], f"{path.name}: {node_id}.{variable}"
+            takes_file = declared[key]["type"] in ("file", "files")
+            gets_file = value["type"] == "variable" and tuple(value["value"]) in files
+            assert takes_file == gets_file, f"{path.name}: {data['tool_name']}.{key} and its value disagree on files"
         for condition in data.get("break_conditions") or []:
             node_id, variable = condition["variable_selector"]
             assert variable in outputs[node_id] and nodes[node_id].get("parentId") == node["id"]
