@@ -148,7 +148,9 @@ def test_workflow_facing_rules(tool):
     settings = set(spec_tools()[tool].get("settings", []))  # generate_image's node settings
     for param in tool_yaml(tool)["parameters"]:
         for key in ("label", "human_description"):
-            assert {"en_US", "ja_JP"} <= set(param[key]), f"{param['name']}.{key} needs en_US and ja_JP"
+            assert {"en_US", "ja_JP", "zh_Hans"} <= set(param[key]), f"{param['name']}.{key} needs en_US, ja_JP, zh_Hans"
+        for option in param.get("options") or []:
+            assert {"en_US", "ja_JP", "zh_Hans"} <= set(option["label"]), f"{param['name']}: {option['value']}"
         if param["type"] == "dynamic-select" or param["name"] in settings:
             # form: llm would hand agents a "dynamic-select" JSON type; pickers are node settings
             assert param["form"] == "form", f"{param['name']}: pickers and settings stay out of the LLM's schema"
@@ -190,3 +192,16 @@ def test_every_a1111_1_10_1_field_is_reachable(tool):
             assert (payload["prompt"], payload["steps"], payload["seed"]) == ("a lighthouse", 9, 3)
             continue
         assert name in payload, f"{tool}: {name} is not reachable through extra_payload"
+
+
+@pytest.mark.parametrize("tool", generated_tools(with_model=False))
+def test_each_tool_speaks_english_japanese_and_chinese(tool):
+    identity, description = tool_yaml(tool)["identity"], tool_yaml(tool)["description"]
+    assert {"en_US", "ja_JP", "zh_Hans"} <= set(identity["label"]) & set(description["human"])
+
+
+def test_libyaml_reads_every_declaration_as_the_sdk_would():
+    """main.py hands the SDK libyaml's safe loader (for a faster start): same result as PyYAML's."""
+    for path in [*(ROOT / "tools").glob("*.yaml"), ROOT / "provider/sdwebui.yaml", ROOT / "manifest.yaml"]:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text), path.name
