@@ -148,7 +148,9 @@ def test_workflow_facing_rules(tool):
     settings = set(spec_tools()[tool].get("settings", []))  # generate_image's node settings
     for param in tool_yaml(tool)["parameters"]:
         for key in ("label", "human_description"):
-            assert {"en_US", "ja_JP", "zh_Hans"} <= set(param[key]), f"{param['name']}.{key} needs en_US, ja_JP, zh_Hans"
+            assert {"en_US", "ja_JP", "zh_Hans"} <= set(param[key]), (
+                f"{param['name']}.{key} needs en_US, ja_JP, zh_Hans"
+            )
         for option in param.get("options") or []:
             assert {"en_US", "ja_JP", "zh_Hans"} <= set(option["label"]), f"{param['name']}: {option['value']}"
         if param["type"] == "dynamic-select" or param["name"] in settings:
