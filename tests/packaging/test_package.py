@@ -194,3 +194,8 @@ def test_the_minimum_dify_version_covers_the_sdk_and_the_features(plugin_copy):
     edit_yaml(plugin_copy / "manifest.yaml", lambda m: m["meta"].update(minimum_dify_version="1.14"))
     with pytest.raises(PackageError, match="'1.14' is not a Dify version such as 1.14.2"):
         check(plugin_copy)
+
+
+def test_localized_readmes_are_packaged():
+    names = package_files(ROOT)
+    assert {"readme/README_ja_JP.md", "readme/README_zh_Hans.md"} <= set(names)
