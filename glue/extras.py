@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
+from pydantic import BaseModel
 
 from glue.budget import bounded_text
 from glue.credentials import image_policy, secrets_removed, server_config
@@ -17,6 +19,7 @@ from webui.client import WebUIClient
 from webui.errors import InvalidParameter, clip
 from webui.inputs import parse_inputs
 from webui.models import ExtrasRequest, InterrogateRequest, PngInfoRequest, ToolOptions
+from webui.sources import InputImage
 
 _NEEDS_AN_IMAGE = "needs a picture: set image (a file) or image_url (an http(s) URL, a data: URI or base64)."
 
@@ -69,15 +72,24 @@ def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         yield tool.create_text_message(bounded_text(" ".join([text, *skipped])))
 
 
-def run_interrogate(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+@contextmanager
+def _one_image_call[R: BaseModel](
+    tool: Tool, parameters: dict[str, Any], model: type[R], name: str
+) -> Iterator[tuple[WebUIClient, R, InputImage, float]]:
+    """What interrogate and png_info share: their client, request, one loaded picture, timeout."""
     config = server_config(tool.runtime.credentials)
     with secrets_removed(config):
         parameters = dict(parameters)
-        value = _one_image(parameters, "interrogate")
-        inputs = parse_inputs(InterrogateRequest, parameters, ToolOptions)
+        value = _one_image(parameters, name)
+        inputs = parse_inputs(model, parameters, ToolOptions)
         timeout = inputs.options.timeout or config.timeout
         image = load_image(value, "The image", timeout, image_policy(config))
-        caption, model = WebUIClient(config).interrogate(image, inputs.request.model, timeout)
+        yield WebUIClient(config), inputs.request, image, timeout
+
+
+def run_interrogate(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+    with _one_image_call(tool, parameters, InterrogateRequest, "interrogate") as (client, request, image, timeout):
+        caption, model = client.interrogate(image, request.model, timeout)
         yield from summary_messages(
             tool,
             {"caption": caption, "model": model},
@@ -87,14 +99,8 @@ def run_interrogate(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvo
 
 
 def run_png_info(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    config = server_config(tool.runtime.credentials)
-    with secrets_removed(config):
-        parameters = dict(parameters)
-        value = _one_image(parameters, "png_info")
-        inputs = parse_inputs(PngInfoRequest, parameters, ToolOptions)
-        timeout = inputs.options.timeout or config.timeout
-        image = load_image(value, "The image", timeout, image_policy(config))
-        text, found = WebUIClient(config).png_info(image, timeout)
+    with _one_image_call(tool, parameters, PngInfoRequest, "png_info") as (client, _, image, timeout):
+        text, found = client.png_info(image, timeout)
         yield from summary_messages(
             tool,
             {"found": bool(text), "parameters": found.parameters, "other": found.other, "infotext": text},

@@ -32,8 +32,9 @@ from webui.scheduler import Job
 def _watched[R: GenerationRequest](
     tool: Tool, client: WebUIClient, request: R, options: GenerationOptions
 ) -> tuple[R, ProgressWatcher | None]:
-    """The request with a task id of ours, and who watches that task; nothing in Agent apps."""
-    if not options.progress or in_agent(tool):
+    """The request with a task id of ours, and who watches that task; nothing in Agent apps
+    or for a queued job (the queue names it)."""
+    if not options.progress or options.queue or in_agent(tool):
         return request, None
     task_id = request.force_task_id or new_task_id()
     hires = bool(getattr(request, "enable_hr", False))
@@ -60,15 +61,14 @@ def _run(
         timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
         images, mask = init.load(timeout, policy) if init else ([], None)
         control_images = control.load(timeout, policy)
-        extra = {"init_images": images, "mask": mask}
-        if inputs.options.queue:
-            job = client.enqueue(inputs.request, inputs.options, inputs.passthrough, control_images, **extra)
-            yield from job_messages(tool, job)
-            return
         request, watcher = _watched(tool, client, inputs.request, inputs.options)
-        generation = yield from with_progress(
-            tool, lambda: client.generate(request, inputs.options, inputs.passthrough, control_images, **extra), watcher
+        prepared = client.prepare(
+            request, inputs.options, inputs.passthrough, control_images, init_images=images, mask=mask
         )
+        if inputs.options.queue:
+            yield from job_messages(tool, client.enqueue(prepared))
+            return
+        generation = yield from with_progress(tool, lambda: client.generate(prepared, inputs.options), watcher)
         yield from generation_messages(tool, generation, prefix, inputs.infotext_unused)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from webui.errors import InvalidParameter
-from webui.fields import CONFIG, Fraction, JsonArray, Name, Prompt, describe_errors
+from webui.fields import Fraction, JsonArray, Name, Prompt, describe_errors, unit_inputs
 from webui.names import Choice, resolve
 
 TITLE = "ADetailer"
@@ -83,15 +83,13 @@ _TYPED = (
     "ad_inpaint_only_masked",
     "ad_inpaint_only_masked_padding",
 )
-ADetailerInputs: type[BaseModel] = create_model(  # type: ignore[call-overload]
+ADetailerInputs = unit_inputs(
     "ADetailerInputs",
-    __config__=CONFIG,
+    ADetailerUnit,
+    _TYPED,
+    lambda field: f"adetailer_{field.removeprefix('ad_')}",
     adetailer_model=(Name | None, None),
     adetailer_units=(JsonArray | None, None),
-    **{
-        f"adetailer_{name[3:]}": (ADetailerUnit.model_fields[name].annotation, ADetailerUnit.model_fields[name])
-        for name in _TYPED
-    },
 )
 
 

@@ -39,8 +39,13 @@ def summarize(value: Any) -> Any:
     return value
 
 
-def _kind(request: Txt2ImgRequest | Img2ImgRequest) -> str:
-    return "img2img" if isinstance(request, Img2ImgRequest) else "txt2img"
+@dataclass(frozen=True)
+class Prepared:
+    """A checked txt2img/img2img request, built for the server it goes to."""
+
+    kind: str  # "txt2img" or "img2img": the route
+    payload: dict[str, Any]
+    flavour: Flavour
 
 
 @dataclass
@@ -107,46 +112,39 @@ class WebUIClient:
         options: GenerationOptions,
         passthrough: dict[str, Any] | None = None,
         control_images: ControlImages | None = None,
-    ) -> tuple[dict[str, Any], Flavour]:
+        *,
+        init_images: list[InputImage] | None = None,
+        mask: InputImage | None = None,
+    ) -> Prepared:
         """Check the request against the trust rules and every name against the server, add
-        the extension units it asks for, then build the body for its flavour."""
+        img2img's init images and the extension units it asks for, then build the body for
+        its flavour: ready for :meth:`generate` or :meth:`enqueue`."""
+        if isinstance(request, Img2ImgRequest):
+            request = with_init_images(request, init_images or [], mask)
         flavour = self.flavour()
         check_request(request, passthrough)
         request, options = NameResolver(self.catalog, flavour).apply(request, options)
         request = with_extensions(request, options, control_images or ControlImages(), self.catalog, flavour)
-        return build_payload(request, options, flavour, passthrough), flavour
+        kind = "img2img" if isinstance(request, Img2ImgRequest) else "txt2img"
+        return Prepared(kind, build_payload(request, options, flavour, passthrough), flavour)
 
-    def generate(
-        self,
-        request: Txt2ImgRequest | Img2ImgRequest,
-        options: GenerationOptions,
-        passthrough: dict[str, Any] | None = None,
-        control_images: ControlImages | None = None,
-        *,
-        init_images: list[InputImage] | None = None,
-        mask: InputImage | None = None,
-    ) -> Generation:
-        """txt2img, or img2img with its init images (and mask)."""
-        if isinstance(request, Img2ImgRequest):
-            request = with_init_images(request, init_images or [], mask)
-        payload, flavour = self.prepare(request, options, passthrough, control_images)
-        return self._generate(_kind(request), payload, flavour, options)
-
-    def _generate(self, kind: str, payload: dict[str, Any], flavour: Flavour, options: GenerationOptions) -> Generation:
+    def generate(self, prepared: Prepared, options: GenerationOptions) -> Generation:
+        """Run a prepared txt2img or img2img request and wait for its images."""
+        payload = prepared.payload
         timeout = options.timeout or self.config.timeout
         images = int(payload.get("batch_size", 1)) * int(payload.get("n_iter", 1))
         started = time.monotonic()
         body = self.transport.call(
             "POST",
-            f"/sdapi/v1/{kind}",
-            action=f"run {kind}",
+            f"/sdapi/v1/{prepared.kind}",
+            action=f"run {prepared.kind}",
             payload=payload,
             timeout=timeout,
             max_bytes=answer_limit(images),
             generation=True,
         )
         result = parse_generation(body, images_expected=payload.get("send_images", True) is not False)
-        return Generation(result, summarize(payload), flavour, time.monotonic() - started)
+        return Generation(result, summarize(payload), prepared.flavour, time.monotonic() - started)
 
     # --- around the generation --------------------------------------------------
 
@@ -243,21 +241,9 @@ class WebUIClient:
 
     # --- the agent-scheduler queue -----------------------------------------------
 
-    def enqueue(
-        self,
-        request: Txt2ImgRequest | Img2ImgRequest,
-        options: GenerationOptions,
-        passthrough: dict[str, Any] | None = None,
-        control_images: ControlImages | None = None,
-        *,
-        init_images: list[InputImage] | None = None,
-        mask: InputImage | None = None,
-    ) -> Job:
-        """Check and build the request like :meth:`generate`, then hand it to the queue."""
-        if isinstance(request, Img2ImgRequest):
-            request = with_init_images(request, init_images or [], mask)
-        payload, _ = self.prepare(request, options, passthrough, control_images)
-        return scheduler.enqueue(self.transport, _kind(request), payload)
+    def enqueue(self, prepared: Prepared) -> Job:
+        """Hand a prepared request to the WebUI's queue (agent-scheduler) instead of waiting."""
+        return scheduler.enqueue(self.transport, prepared.kind, prepared.payload)
 
     def job_result(self, task_id: str, wait: float, timeout: float | None = None) -> tuple[Job, Generation | None]:
         """The queued job after waiting up to ``wait`` seconds, and its pictures once it is done."""

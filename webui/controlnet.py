@@ -13,10 +13,10 @@ import binascii
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from webui.errors import InputImageError, InvalidParameter
-from webui.fields import CONFIG, Fraction, JsonArray, Name, choice, describe_errors
+from webui.fields import Fraction, JsonArray, Name, choice, describe_errors, unit_inputs
 from webui.flavour import Flavour
 from webui.images import check_image, decode_base64, encode_base64
 from webui.names import Choice, resolve
@@ -75,14 +75,12 @@ _TYPED = (
     "threshold_a",
     "threshold_b",
 )
-ControlNetInputs: type[BaseModel] = create_model(  # type: ignore[call-overload]
+ControlNetInputs = unit_inputs(
     "ControlNetInputs",
-    __config__=CONFIG,
+    ControlNetUnit,
+    _TYPED,
+    lambda field: f"controlnet_{field}",
     controlnet_units=(JsonArray | None, None),
-    **{
-        f"controlnet_{name}": (ControlNetUnit.model_fields[name].annotation, ControlNetUnit.model_fields[name])
-        for name in _TYPED
-    },
 )
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from enum import Enum, IntEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from webui.errors import InvalidParameter
 from webui.names import MAX_NAME_CHARS
@@ -156,6 +157,15 @@ _MESSAGES = {
     "extra_forbidden": "is not a parameter of this tool",
     "enum": "is not one of the allowed values",
 }
+
+
+def unit_inputs(
+    name: str, unit: type[BaseModel], fields: tuple[str, ...], input_name: Callable[[str], str], **extra: Any
+) -> type[BaseModel]:
+    """A model of the tool inputs that set some fields of an extension unit: each is typed and
+    bounded as the unit's field, under its tool input name; ``extra`` adds inputs of its own."""
+    typed = {input_name(field): (unit.model_fields[field].annotation, unit.model_fields[field]) for field in fields}
+    return create_model(name, __config__=CONFIG, **extra, **typed)  # type: ignore[call-overload]
 
 
 def _describe_error(error: dict[str, Any], model: type[BaseModel], prefix: str = "") -> str:

@@ -121,6 +121,7 @@ class Emulator:
         # JSON), or (status, value) where a str value is sent as an HTML page
         self.answers: dict[str, Any] = {}
         self.redirect_to = ""
+        self.echo_padding = 1170  # "echo_auth_at_clip": characters before the echoed header
         self.interrogate_fails = False  # the interrogator raises inside (caption "<error>")
         self.scheduler = AgentScheduler(self._scheduled)  # runs when "agent-scheduler" is installed
         self._lock = threading.Lock()
@@ -158,6 +159,7 @@ class Emulator:
         self.faults.clear()
         self.answers.clear()
         self.redirect_to = ""
+        self.echo_padding = 1170
         self.interrogate_fails = False
         self.scheduler.clear()
         self.engine = Engine(self.flavour)
@@ -449,7 +451,7 @@ class Emulator:
         if fault == "echo_auth":
             return self._error(ServerError("RuntimeError", f"rejected request with header {authorization!r}"))
         if fault == "echo_auth_at_clip":
-            return self._error(ServerError("RuntimeError", "x" * 1170 + f" header {authorization!r}"))
+            return self._error(ServerError("RuntimeError", "x" * self.echo_padding + f" header {authorization!r}"))
         if fault in ("redirect_307", "redirect_301"):
             status = int(fault.rsplit("_", 1)[1])
             return status, {"detail": "moved"}, "application/json", {"Location": self.redirect_to + path}
