@@ -9,6 +9,7 @@ the last list it got for these credentials (or nothing) instead of failing.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -38,7 +39,9 @@ PICKERS = {
     "pick_controlnet_model": Picker("controlnet_model", "controlnet_model"),
     "pick_adetailer_model": Picker("adetailer_model", "adetailer_model"),
 }
-_LAST_GOOD: dict[tuple[str, str], list[Choice]] = {}
+# The last list each (credentials, picker) got, newest last; a few hundred tenants' worth.
+_LAST_GOOD: OrderedDict[tuple[str, str], list[Choice]] = OrderedDict()
+_LAST_GOOD_MAX = 256
 _LOCK = threading.Lock()
 
 
@@ -75,4 +78,7 @@ def picker_options(credentials: Mapping[str, Any], parameter: str) -> list[Param
     else:
         with _LOCK:
             _LAST_GOOD[key] = choices
+            _LAST_GOOD.move_to_end(key)
+            while len(_LAST_GOOD) > _LAST_GOOD_MAX:
+                _LAST_GOOD.popitem(last=False)
     return [ParameterOption(value=choice.value, label=I18nObject(en_US=choice.label)) for choice in choices]

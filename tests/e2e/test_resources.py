@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from tests.conftest import creds
+from tests.daemon import ROOT
 from tests.emulator import Emulator
 
 
@@ -177,3 +182,40 @@ def test_lists_are_fetched_once_while_fresh_and_again_for_new_credentials(plugin
         assert len(server.calls("POST", "/sdapi/v1/txt2img")) == 3
         assert plugin.invoke("txt2img", parameters, creds(server, api_key="another-identity")).error is None
         assert len(server.calls("GET", "/sdapi/v1/sd-models")) == 2
+
+
+LAST_GOOD_CHILD = """
+import json, sys
+from glue import pickers
+from webui.errors import ServerUnreachable
+
+pickers._LAST_GOOD_MAX = 2
+url = sys.argv[1]
+users = ["ann", "bob", "cy"]
+filled = [bool(pickers.picker_options({"base_url": url, "username": u, "password": "pw"}, "pick_sampler")) for u in users]
+
+
+class Down(pickers.WebUIClient):
+    def flavour(self):
+        raise ServerUnreachable("down")
+
+
+pickers.WebUIClient = Down
+kept = [bool(pickers.picker_options({"base_url": url, "username": u, "password": "pw"}, "pick_sampler")) for u in users]
+print(json.dumps({"filled": filled, "kept": kept, "size": len(pickers._LAST_GOOD)}))
+"""
+
+
+def test_pickers_remember_a_bounded_number_of_lists(webui):
+    """The fall-back lists are kept per credentials, the oldest forgotten first (in a child:
+    importing dify_plugin patches the interpreter)."""
+    result = subprocess.run(
+        [sys.executable, "-c", LAST_GOOD_CHILD, webui.url],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"filled": [True] * 3, "kept": [False, True, True], "size": 2}
