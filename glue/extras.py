@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from glue.budget import bounded_text
 from glue.credentials import image_policy, secrets_removed, server_config
-from glue.files import load_image, load_images, take_images
+from glue.files import load_image, load_images, take_images, take_one_image
 from glue.outputs import image_messages, summary_messages
 from glue.pickers import merge_picks
 from webui.client import WebUIClient
@@ -25,13 +25,11 @@ _NEEDS_AN_IMAGE = "needs a picture: set image (a file) or image_url (an http(s) 
 
 
 def _one_image(parameters: dict[str, Any], tool: str) -> Any:
-    """Pop the image inputs of a one-picture tool; the one given."""
-    values = take_images(parameters, "image", "image_url")
-    if not values:
+    """Pop the image input of a one-picture tool; the one given."""
+    value = take_one_image(parameters, "image", "image_url", "the picture")
+    if value is None:
         raise InvalidParameter(f"{tool} {_NEEDS_AN_IMAGE}")
-    if len(values) > 1:
-        raise InvalidParameter(f"{tool} takes one picture: set image or image_url, not both.")
-    return values[0]
+    return value
 
 
 def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:

@@ -60,6 +60,14 @@ def take_images(parameters: dict[str, Any], *names: str) -> list[Any]:
     return [value for value in values if given(value)]
 
 
+def take_one_image(parameters: dict[str, Any], file_name: str, text_name: str, what: str) -> Any | None:
+    """Pop a picture given as a file or as text (URL, data: URI, base64); None when neither."""
+    values = take_images(parameters, file_name, text_name)
+    if len(values) > 1:
+        raise InvalidParameter(f"Give {what} either as a file ({file_name}) or as text ({text_name}), not both.")
+    return values[0] if values else None
+
+
 def load_images(values: list[Any], what: str, timeout: float, policy: AddressPolicy) -> list[InputImage]:
     """Every value loaded and checked; numbered in messages when there are several."""
     if len(values) == 1:
@@ -80,10 +88,7 @@ class Img2ImgImages:
         """Pop the image inputs from ``parameters``; init images in the order init_image,
         init_images, init_image_url; the mask from the mask file or mask_url (not both)."""
         init = take_images(parameters, "init_image", "init_images", "init_image_url")
-        masks = take_images(parameters, "mask", "mask_url")
-        if len(masks) > 1:
-            raise InvalidParameter("Give the mask either as a file (mask) or as text (mask_url), not both.")
-        return cls(init, masks[0] if masks else None)
+        return cls(init, take_one_image(parameters, "mask", "mask_url", "the mask"))
 
     def load(self, timeout: float, policy: AddressPolicy) -> tuple[list[InputImage], InputImage | None]:
         """Download or decode every image and check it; (init images, mask or None)."""
@@ -101,20 +106,16 @@ class Img2ImgImages:
 class ControlNetFiles:
     """The ControlNet images of a generation call: the typed unit's, and controlnet_images."""
 
-    typed: list[Any]
+    typed: Any
     listed: list[Any]
 
     @classmethod
     def take(cls, parameters: dict[str, Any]) -> ControlNetFiles:
-        typed = take_images(parameters, "controlnet_image", "controlnet_image_url")
-        if len(typed) > 1:
-            raise InvalidParameter(
-                "Give the ControlNet image either as a file (controlnet_image) or as text (controlnet_image_url), not both."
-            )
+        typed = take_one_image(parameters, "controlnet_image", "controlnet_image_url", "the ControlNet image")
         return cls(typed, take_images(parameters, "controlnet_images"))
 
     def load(self, timeout: float, policy: AddressPolicy) -> ControlImages:
-        typed = load_image(self.typed[0], "The ControlNet image", timeout, policy) if self.typed else None
+        typed = load_image(self.typed, "The ControlNet image", timeout, policy) if self.typed is not None else None
         listed = [
             load_image(value, f"controlnet_images[{index}]", timeout, policy) for index, value in enumerate(self.listed)
         ]

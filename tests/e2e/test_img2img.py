@@ -223,3 +223,26 @@ def test_returned_masks_are_labelled_not_counted(plugin, webui, file_server):
     assert [f.filename for f in result.files] == ["img2img_3.png", "img2img_extra_1.png", "img2img_extra_2.png"]
     assert result.variables["image_count"] == 1 and result.variables["seeds"] == [3]
     assert [i["role"] for i in result.json[0]["images"]] == ["image", "extra", "extra"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "file_name", "text_name", "extra"),
+    [
+        ("img2img", "mask", "mask_url", {"init_image_url": "INLINE", "prompt": "x"}),
+        ("txt2img", "controlnet_image", "controlnet_image_url", {"prompt": "x"}),
+        ("png_info", "image", "image_url", {}),
+        ("interrogate", "image", "image_url", {}),
+    ],
+)
+def test_a_picture_given_both_as_file_and_as_text_is_refused(
+    plugin, webui, file_server, tool, file_name, text_name, extra
+):
+    data = picture()
+    url = file_server.add("both.png", data)
+    inline = base64.b64encode(data).decode()
+    parameters = {key: inline if value == "INLINE" else value for key, value in extra.items()}
+    parameters |= {file_name: dify_file(url, "both.png", size=len(data)), text_name: inline}
+    result = plugin.invoke(tool, parameters, creds(webui))
+    assert result.error_type == "InvalidParameter"
+    assert f"({file_name}) or as text ({text_name}), not both" in result.error_message
+    assert webui.calls("POST") == []
