@@ -179,12 +179,13 @@ class Catalog:
             if latent is not None
             else list(LATENT_MODES_FALLBACK)
         )
-        names += [item.name for item in self.upscaler_models()]
+        names += [choice.value for choice in self.upscaler_models()]
         return [Choice(name) for name in dict.fromkeys(names)]
 
-    def upscaler_models(self) -> list[NamedItem]:
+    def upscaler_models(self, flavour: Flavour | None = None) -> list[Choice]:
         """The upscaler models of /sdapi/v1/upscalers (what the Extras tab accepts)."""
-        return parse_items(self.get("/sdapi/v1/upscalers", "upscalers"), list[NamedItem], "upscaler")
+        items = parse_items(self.get("/sdapi/v1/upscalers", "upscalers"), list[NamedItem], "upscaler")
+        return [Choice(item.name) for item in items]
 
     def vaes(self, flavour: Flavour) -> list[Choice]:
         """Values for the VAE setting: file names from /sd-vae (Forge: module paths from /sd-modules)."""
@@ -255,7 +256,7 @@ CHOICES: dict[str, Callable[[Catalog, Flavour], list[Choice] | None]] = {
     "scheduler": Catalog.schedulers,
     "vae": Catalog.vaes,
     "hr_upscaler": Catalog.upscalers,
-    "upscaler": lambda catalog, flavour: [Choice(item.name) for item in catalog.upscaler_models()],
+    "upscaler": Catalog.upscaler_models,
     "controlnet_module": lambda catalog, flavour: [Choice(name) for name in catalog.controlnet_modules() or []],
     "controlnet_model": lambda catalog, flavour: [Choice(name) for name in catalog.controlnet_models() or []],
     "adetailer_model": lambda catalog, flavour: [Choice(name) for name in catalog.adetailer_models() or []],

@@ -16,7 +16,7 @@ from webui.flavour import Family, Flavour, from_openapi, from_probes
 from webui.http import ServerConfig, Transport
 from webui.infotext import Infotext, parse_infotext
 from webui.models import ExtrasRequest, GenerationOptions, Img2ImgRequest, InterrogateModel, ToolOptions, Txt2ImgRequest
-from webui.names import Choice, resolve
+from webui.names import resolve
 from webui.payload import build_payload, with_init_images
 from webui.resolve import NameResolver
 from webui.results import GenerationResult, answer_limit, parse_generation
@@ -157,7 +157,7 @@ class WebUIClient:
     ) -> Upscaled:
         """A1111's Extras on one image (extra-single-image) or several (extra-batch-images)."""
         check_extra_payload(passthrough)
-        choices = [Choice(item.name) for item in self.catalog.upscaler_models()]
+        choices = self.catalog.upscaler_models()
         names = {"upscaler_1": request.upscaler_1 or DEFAULT_UPSCALER}
         if request.upscaler_2:
             names["upscaler_2"] = request.upscaler_2
