@@ -7,9 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from webui.errors import WebUIError
-from webui.http import DEFAULT_TIMEOUT, ServerConfig, redact
-from webui.net import AddressPolicy
+from webui import DEFAULT_TIMEOUT, AddressPolicy, ServerConfig, WebUIError, redact
 
 log = logging.getLogger("sdwebui")
 

@@ -15,11 +15,17 @@ from glue.credentials import image_policy, secrets_removed, server_config
 from glue.files import load_image, load_images, take_images, take_one_image
 from glue.outputs import image_messages, summary_messages
 from glue.pickers import merge_picks
-from webui.client import WebUIClient
-from webui.errors import InvalidParameter, clip
-from webui.inputs import parse_inputs
-from webui.models import ExtrasRequest, InterrogateRequest, PngInfoRequest, ToolOptions
-from webui.sources import InputImage
+from webui import (
+    ExtrasRequest,
+    InputImage,
+    InterrogateRequest,
+    InvalidParameter,
+    PngInfoRequest,
+    ToolOptions,
+    WebUIClient,
+    clip,
+    parse_inputs,
+)
 
 _NEEDS_AN_IMAGE = "needs a picture: set image (a file) or image_url (an http(s) URL, a data: URI or base64)."
 

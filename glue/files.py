@@ -7,11 +7,21 @@ from typing import Any
 
 from dify_plugin.file.file import File
 
-from webui.errors import InputImageError, InvalidParameter
-from webui.extensions import ControlImages
-from webui.http import shown_url
-from webui.net import AddressPolicy, NetError, Origin
-from webui.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
+from webui import (
+    MAX_INPUT_BYTES,
+    AddressPolicy,
+    ControlImages,
+    InputImage,
+    InputImageError,
+    InvalidParameter,
+    NetError,
+    Origin,
+    download,
+    from_bytes,
+    from_text,
+    shown_url,
+    too_big,
+)
 
 FILES_URL_HINT = (
     " Dify builds the file URLs it gives plugins from FILES_URL (INTERNAL_FILES_URL when set) in its "

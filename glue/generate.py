@@ -14,19 +14,20 @@ from glue.outputs import generation_messages, summary_messages
 from glue.pickers import merge_picks
 from glue.progress import with_progress
 from glue.session import in_agent
-from webui.client import WebUIClient
-from webui.compact import txt2img_inputs
-from webui.inputs import parse_inputs
-from webui.models import (
+from webui import (
     GenerationOptions,
     GenerationRequest,
     Img2ImgRequest,
+    Job,
     JobResultRequest,
+    ProgressWatcher,
     ToolOptions,
     Txt2ImgRequest,
+    WebUIClient,
+    new_task_id,
+    parse_inputs,
+    txt2img_inputs,
 )
-from webui.progress import ProgressWatcher, new_task_id
-from webui.scheduler import Job
 
 
 def _watched[R: GenerationRequest](
@@ -81,7 +82,7 @@ def run_img2img(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
 
 
 def run_generate_image(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    """The compact agent tool: its inputs become txt2img's (webui/compact.py)."""
+    """The compact agent tool: its inputs become txt2img's (webui/requests/compact.py)."""
 
     def adapt(inputs: dict[str, Any], client: WebUIClient) -> dict[str, Any]:
         return txt2img_inputs(inputs, client.current_checkpoint)

@@ -15,10 +15,7 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.budget import bounded, bounded_text
 from glue.session import in_agent
-from webui.client import Generation
-from webui.errors import InvalidResponse
-from webui.results import DIFY_MAX_FILE_BYTES, OutputImage
-from webui.units import mib
+from webui import DIFY_MAX_FILE_BYTES, Generation, InvalidResponse, OutputImage, mib
 
 # Never cut from the JSON summary or the variables.
 PROTECTED = ("seeds", "subseeds", "seed", "image_count", "width", "height", "filename", "role")

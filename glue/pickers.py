@@ -16,15 +16,12 @@ from typing import Any, NamedTuple
 from dify_plugin.entities import I18nObject, ParameterOption
 
 from glue.credentials import server_config
-from webui.catalog import CHOICES
-from webui.client import WebUIClient
-from webui.errors import WebUIError
-from webui.names import Choice
+from webui import CHOICES, Choice, WebUIClient, WebUIError
 
 
 class Picker(NamedTuple):
     fills: str  # the free-text parameter it fills when that one is empty
-    kind: str  # the kind of name it lists (webui.catalog.CHOICES)
+    kind: str  # the kind of name it lists (webui.server.catalog.CHOICES)
 
 
 PICKERS = {

@@ -17,7 +17,7 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from webui.progress import ProgressWatcher
+from webui import ProgressWatcher
 
 POLL_INTERVAL = 1.0
 VARIABLE = "progress"

@@ -11,8 +11,7 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 from glue.budget import bounded_text
 from glue.credentials import secrets_removed, server_config
 from glue.outputs import summary_messages
-from webui.client import WebUIClient
-from webui.resources import list_resources, parse_kinds
+from webui import WebUIClient, list_resources, parse_kinds
 
 _SHOWN = 25
 

@@ -4,8 +4,7 @@ from dify_plugin import ToolProvider
 from dify_plugin.errors.tool import ToolProviderCredentialValidationError
 
 from glue.credentials import secrets_removed, server_config
-from webui.client import WebUIClient
-from webui.errors import WebUIError
+from webui import WebUIClient, WebUIError
 
 
 class SdWebUIProvider(ToolProvider):

@@ -1,19 +1,128 @@
 """A Dify-free client for AUTOMATIC1111-compatible Stable Diffusion WebUI servers.
 
-Everything the plugin knows about A1111, Forge, reForge and SD.Next lives here:
+Everything the plugin knows about A1111, Forge, reForge and SD.Next lives in this package;
+other code imports only what this front door exports. The rooms behind it:
 
-- net.py: the one HTTP layer (total deadline, checked addresses, bounded bodies);
-  http.py: the WebUI's settings and the Transport that maps answers to errors;
-  errors.py: the error kinds; units.py: how sizes are shown;
-- fields.py: shared field types and input validation; models.py: typed requests;
-  inputs.py: loose tool inputs -> requests; infotext.py: A1111's settings text;
-  compact.py: generate_image's few inputs -> a txt2img request;
-- flavour.py: which server answers; catalog.py: its lists; names.py, resolve.py:
-  name checks; prompt.py: LoRA tags;
-- safety.py: the trust rules for request content; sources.py, images.py: input images;
-- controlnet.py, adetailer.py: extension units; extensions.py: adds them to a request;
-- payload.py: request bodies per flavour; results.py: decoding answers; extras.py:
-  upscale, interrogate and PNG info;
-- progress.py: a task's progress; scheduler.py: sd-webui-agent-scheduler's queue;
-- client.py: the facade the tools use; resources.py: list_resources; cache.py.
+- transport/: the one HTTP layer (net.py: total deadline, checked addresses, bounded bodies),
+  the WebUI's settings and answers (http.py, answers.py), and the gate every outgoing body
+  passes (gate.py: the trust rules);
+- requests/: typed requests (models.py) and their field types (fields.py), loose tool inputs
+  -> requests (inputs.py), A1111's infotext (infotext.py), the compact agent request
+  (compact.py), LoRA tags (prompt.py), request bodies per flavour (payload.py);
+- server/: which server answers (flavour.py), its lists (catalog.py, cache.py), name checks
+  (names.py, resolve.py), everything a client can name (resources.py);
+- extensions/: ControlNet and ADetailer units, and how they join a request (apply.py);
+- jobs/: sd-webui-agent-scheduler's queue (scheduler.py), a task's progress (progress.py);
+- images/: picture formats (formats.py), input pictures (sources.py), generation answers
+  (results.py), Extras answers (extras.py);
+- client.py: WebUIClient, the facade; errors.py: the error tree.
 """
+
+from webui.client import Generation, Prepared, WebUIClient
+from webui.errors import (
+    ApiDisabled,
+    AuthenticationFailed,
+    ExtensionMissing,
+    GenerationTimeout,
+    InputError,
+    InputImageError,
+    InvalidParameter,
+    InvalidResponse,
+    JobFailed,
+    ServerError,
+    ServerFailed,
+    ServerRejected,
+    ServerTimeout,
+    ServerUnreachable,
+    UnknownName,
+    UnsafeInput,
+    WebUIError,
+    clip,
+)
+from webui.extensions.apply import ControlImages
+from webui.images.results import DIFY_MAX_FILE_BYTES, GenerationResult, OutputImage
+from webui.images.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
+from webui.jobs.progress import ProgressWatcher, new_task_id
+from webui.jobs.scheduler import Job
+from webui.requests.compact import txt2img_inputs
+from webui.requests.inputs import Inputs, parse_inputs
+from webui.requests.models import (
+    ExtrasRequest,
+    GenerateImageRequest,
+    GenerationOptions,
+    GenerationRequest,
+    Img2ImgRequest,
+    InterrogateRequest,
+    JobResultRequest,
+    PngInfoRequest,
+    ToolOptions,
+    Txt2ImgRequest,
+)
+from webui.server.catalog import CHOICES
+from webui.server.names import Choice
+from webui.server.resources import list_resources, parse_kinds
+from webui.transport.http import DEFAULT_TIMEOUT, ServerConfig, redact, shown_url
+from webui.transport.net import AddressPolicy, NetError, Origin
+from webui.units import mib
+
+__all__ = [
+    "CHOICES",
+    "DEFAULT_TIMEOUT",
+    "DIFY_MAX_FILE_BYTES",
+    "MAX_INPUT_BYTES",
+    "AddressPolicy",
+    "ApiDisabled",
+    "AuthenticationFailed",
+    "Choice",
+    "ControlImages",
+    "ExtensionMissing",
+    "ExtrasRequest",
+    "GenerateImageRequest",
+    "Generation",
+    "GenerationOptions",
+    "GenerationRequest",
+    "GenerationResult",
+    "GenerationTimeout",
+    "Img2ImgRequest",
+    "InputError",
+    "InputImage",
+    "InputImageError",
+    "Inputs",
+    "InterrogateRequest",
+    "InvalidParameter",
+    "InvalidResponse",
+    "Job",
+    "JobFailed",
+    "JobResultRequest",
+    "NetError",
+    "Origin",
+    "OutputImage",
+    "PngInfoRequest",
+    "Prepared",
+    "ProgressWatcher",
+    "ServerConfig",
+    "ServerError",
+    "ServerFailed",
+    "ServerRejected",
+    "ServerTimeout",
+    "ServerUnreachable",
+    "ToolOptions",
+    "Txt2ImgRequest",
+    "UnknownName",
+    "UnsafeInput",
+    "WebUIClient",
+    "WebUIError",
+    "clip",
+    "download",
+    "from_bytes",
+    "from_text",
+    "list_resources",
+    "mib",
+    "new_task_id",
+    "parse_inputs",
+    "parse_kinds",
+    "redact",
+    "shown_url",
+    "too_big",
+    "txt2img_inputs",
+]

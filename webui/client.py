@@ -6,23 +6,30 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from webui import scheduler
-from webui.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
-from webui.catalog import Catalog
 from webui.errors import AuthenticationFailed, GenerationTimeout, InvalidResponse, ServerError, UnknownName
-from webui.extensions import ControlImages, with_extensions
-from webui.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
-from webui.flavour import Family, Flavour, from_openapi, from_probes
-from webui.http import ServerConfig, Transport
-from webui.infotext import Infotext, parse_infotext
-from webui.models import ExtrasRequest, GenerationOptions, Img2ImgRequest, InterrogateModel, ToolOptions, Txt2ImgRequest
-from webui.names import resolve
-from webui.payload import build_payload, with_init_images
-from webui.resolve import NameResolver
-from webui.results import GenerationResult, answer_limit, parse_generation
-from webui.safety import check_extra_payload, check_request
-from webui.scheduler import Job
-from webui.sources import InputImage
+from webui.extensions.apply import ControlImages, with_extensions
+from webui.images.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
+from webui.images.results import GenerationResult, answer_limit, parse_generation
+from webui.images.sources import InputImage
+from webui.jobs import scheduler
+from webui.jobs.scheduler import Job
+from webui.requests.infotext import Infotext, parse_infotext
+from webui.requests.models import (
+    ExtrasRequest,
+    GenerationOptions,
+    Img2ImgRequest,
+    InterrogateModel,
+    ToolOptions,
+    Txt2ImgRequest,
+)
+from webui.requests.payload import build_payload, with_init_images
+from webui.server.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
+from webui.server.catalog import Catalog
+from webui.server.flavour import Family, Flavour, from_openapi, from_probes
+from webui.server.names import resolve
+from webui.server.resolve import NameResolver
+from webui.transport.gate import check_extra_payload, check_request
+from webui.transport.http import ServerConfig, Transport
 
 CHECK_TIMEOUT = 15.0
 _SHOWN_STRING = 600

@@ -22,7 +22,7 @@ The tree has one base per kind of fault, like httpx's, so code and tests match o
 
 Dify shows the class name next to the message ("error type: ServerFailed"). Messages
 never contain credentials: they quote only the WebUI's own error fields, redacted
-before they are clipped (webui/http.py).
+before they are clipped (webui/transport/http.py).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from webui.compact import SIZES, family_of, size_for, txt2img_inputs
 from webui.errors import InvalidParameter
-from webui.models import AspectRatio, ModelFamily
+from webui.requests.compact import SIZES, family_of, size_for, txt2img_inputs
+from webui.requests.models import AspectRatio, ModelFamily
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.emulator.flavours import make_flavour
-from webui.flavour import Family, from_openapi, from_probes
+from webui.server.flavour import Family, from_openapi, from_probes
 
 
 @pytest.mark.parametrize(

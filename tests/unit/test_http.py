@@ -3,7 +3,7 @@
 import pytest
 
 from webui.errors import InvalidParameter
-from webui.http import ServerConfig, parse_timeout, redact, shown_url, split_credentials
+from webui.transport.http import ServerConfig, parse_timeout, redact, shown_url, split_credentials
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from webui.errors import InputImageError, InvalidResponse
-from webui.images import check_image, decode_base64, describe_bytes, is_complete, sniff, split_data_uri
+from webui.images.formats import check_image, decode_base64, describe_bytes, is_complete, sniff, split_data_uri
 
 
 def encoded(fmt: str, size=(97, 61), **save) -> bytes:

@@ -3,9 +3,9 @@
 import pytest
 
 from webui.errors import InvalidParameter
-from webui.fields import parse_model
-from webui.inputs import parse_inputs
-from webui.models import Img2ImgRequest, InpaintingFill, ResizeMode, Txt2ImgRequest
+from webui.requests.fields import parse_model
+from webui.requests.inputs import parse_inputs
+from webui.requests.models import Img2ImgRequest, InpaintingFill, ResizeMode, Txt2ImgRequest
 
 
 def test_numeric_strings_become_numbers():

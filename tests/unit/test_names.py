@@ -3,7 +3,7 @@
 import pytest
 
 from webui.errors import UnknownName
-from webui.names import Choice, closest, loose_key, resolve
+from webui.server.names import Choice, closest, loose_key, resolve
 
 CHECKPOINTS = [
     Choice(

@@ -3,12 +3,12 @@
 import pytest
 
 from webui.errors import InvalidParameter
-from webui.fields import parse_model
-from webui.flavour import Family, Flavour
-from webui.images import ImageInfo
-from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
-from webui.payload import build_payload, round_to_8, split_extra, with_init_images
-from webui.sources import InputImage
+from webui.images.formats import ImageInfo
+from webui.images.sources import InputImage
+from webui.requests.fields import parse_model
+from webui.requests.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
+from webui.requests.payload import build_payload, round_to_8, split_extra, with_init_images
+from webui.server.flavour import Family, Flavour
 
 A1111 = Flavour(Family.A1111, "1.10+")
 A1111_18 = Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)

@@ -3,7 +3,7 @@
 import pytest
 
 from webui.errors import InvalidParameter
-from webui.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
+from webui.requests.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
 
 
 def test_tags_are_found_with_their_kind():

@@ -2,14 +2,14 @@
 
 import pytest
 
-from webui.cache import TTLCache
-from webui.catalog import Catalog
 from webui.client import WebUIClient
 from webui.errors import InvalidParameter, ServerUnreachable, UnknownName
-from webui.fields import parse_model
-from webui.http import ServerConfig, Transport
-from webui.models import GenerationOptions, Txt2ImgRequest
-from webui.resolve import NameResolver
+from webui.requests.fields import parse_model
+from webui.requests.models import GenerationOptions, Txt2ImgRequest
+from webui.server.cache import TTLCache
+from webui.server.catalog import Catalog
+from webui.server.resolve import NameResolver
+from webui.transport.http import ServerConfig, Transport
 
 
 @pytest.fixture

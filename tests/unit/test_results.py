@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from webui.errors import InvalidResponse
-from webui.results import parse_generation
+from webui.images.results import parse_generation
 
 
 def png(size=(64, 64), fmt="PNG") -> str:

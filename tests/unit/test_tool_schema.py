@@ -1,10 +1,10 @@
 """The tool YAML, the parameter texts and the request models stay in step, each fact stated once.
 
 Where things go (README "Development" says the same):
-- a typed tool parameter: its type, bounds and default in webui/models.py, its texts in
+- a typed tool parameter: its type, bounds and default in webui/requests/models.py, its texts in
   spec/parameters.yaml, its place in the tool's list in spec/tools.yaml; then run
   `python scripts/gen_tools.py`;
-- a request field A1111 1.10.1 does not have: declare it in webui/models.py with
+- a request field A1111 1.10.1 does not have: declare it in webui/requests/models.py with
   ``only_on("Forge")`` (who has it); nothing else changes.
 This file fails when a fact is stated in two places, and proves every A1111 1.10.1
 field is reachable.
@@ -25,10 +25,10 @@ import yaml
 
 from scripts import gen_tools
 from tests.emulator.flavours import capture
-from webui.flavour import Family, Flavour
-from webui.inputs import parse_inputs
-from webui.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
-from webui.payload import build_payload
+from webui.requests.inputs import parse_inputs
+from webui.requests.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
+from webui.requests.payload import build_payload
+from webui.server.flavour import Family, Flavour
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {"txt2img": Txt2ImgRequest, "img2img": Img2ImgRequest}
@@ -49,12 +49,12 @@ PLUGIN_ONLY = {
     "init_image_url": "init_images[0], from a URL or base64 text",
     "mask": "mask, from a Dify file",
     "mask_url": "mask, from a URL or base64 text",
-    **{name: "a ControlNet unit in alwayson_scripts (webui/controlnet.py)" for name in (
+    **{name: "a ControlNet unit in alwayson_scripts (webui/extensions/controlnet.py)" for name in (
         "controlnet_units", "controlnet_module", "controlnet_model", "controlnet_weight", "controlnet_guidance_start",
         "controlnet_guidance_end", "controlnet_control_mode", "controlnet_resize_mode", "controlnet_pixel_perfect",
         "controlnet_processor_res", "controlnet_threshold_a", "controlnet_threshold_b",
     )},
-    **{name: "an ADetailer unit in alwayson_scripts (webui/adetailer.py)" for name in (
+    **{name: "an ADetailer unit in alwayson_scripts (webui/extensions/adetailer.py)" for name in (
         "adetailer_model", "adetailer_units", "adetailer_prompt", "adetailer_negative_prompt",
         "adetailer_denoising_strength", "adetailer_confidence", "adetailer_mask_blur", "adetailer_inpaint_only_masked",
         "adetailer_inpaint_only_masked_padding",
@@ -186,7 +186,7 @@ def test_every_a1111_1_10_1_field_is_reachable(tool):
         value = _sample(prop)
         if name in ("width", "height"):
             value = 64
-        if name == "infotext":  # applied by the plugin itself (webui/infotext.py), never sent as is
+        if name == "infotext":  # applied by the plugin itself (webui/requests/infotext.py), never sent as is
             value = "a lighthouse\nSteps: 9, Sampler: Euler, Seed: 3"
         inputs = parse_inputs(model, {"extra_payload": {name: value}})
         payload = build_payload(inputs.request, inputs.options, Flavour(Family.A1111, "1.10+"), inputs.passthrough)

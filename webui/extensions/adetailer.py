@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from webui.errors import InvalidParameter
-from webui.fields import Fraction, JsonArray, Name, Prompt, describe_errors, unit_inputs
-from webui.names import Choice, resolve
+from webui.requests.fields import Fraction, JsonArray, Name, Prompt, describe_errors, unit_inputs
+from webui.server.names import Choice, resolve
 
 TITLE = "ADetailer"
 SLOTS_SETTING = "ad_max_models"

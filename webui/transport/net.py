@@ -13,7 +13,7 @@ needs control over the socket that requests does not give:
 - **no hidden state**: no cookie jar, no proxy from the environment, no automatic
   redirects (callers decide per hop), no connection pool (one connection per request).
 
-Failures are raised as the small exceptions below; webui/http.py and webui/sources.py turn
+Failures are raised as the small exceptions below; webui/transport/http.py and webui/images/sources.py turn
 them into user-facing errors with the context of what was being done.
 """
 

@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from webui.errors import InvalidParameter, UnsafeInput
-from webui.fields import parse_model
-from webui.images import looks_like_base64
-from webui.models import GenerationRequest
+from webui.images.formats import looks_like_base64
+from webui.requests.fields import parse_model
+from webui.requests.models import GenerationRequest
 
 CUSTOM_CODE = "custom code"
 PROMPTS_FROM_FILE = "prompts from file or textbox"

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from webui.fields import parse_model
-from webui.inputs import is_unset
-from webui.models import AspectRatio, GenerateImageRequest, ModelFamily
+from webui.requests.fields import parse_model
+from webui.requests.inputs import is_unset
+from webui.requests.models import AspectRatio, GenerateImageRequest, ModelFamily
 
 # Sizes each family was trained at (SDXL's published buckets; SD 1.5's 512 base), per ratio.
 SIZES: dict[ModelFamily, dict[AspectRatio, tuple[int, int]]] = {

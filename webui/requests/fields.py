@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from webui.errors import InvalidParameter
-from webui.names import MAX_NAME_CHARS
+from webui.server.names import MAX_NAME_CHARS
 
 MAX_PIXELS = 4096
 MAX_SEED = 2**32 - 1

@@ -13,9 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webui.errors import InputImageError, UnsafeInput
-from webui.http import shown_url
-from webui.images import ImageInfo, check_image, decode_base64, encode_base64, looks_like_base64, split_data_uri
-from webui.net import AddressPolicy, AddressRefused, Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
+from webui.images.formats import ImageInfo, check_image, decode_base64, encode_base64, looks_like_base64, split_data_uri
+from webui.transport.http import shown_url
+from webui.transport.net import (
+    AddressPolicy,
+    AddressRefused,
+    Deadline,
+    DeadlinePassed,
+    NetError,
+    Origin,
+    TooLarge,
+    fetch,
+)
 from webui.units import mib
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from webui.catalog import Catalog
 from webui.errors import InvalidParameter
-from webui.flavour import Family, Flavour
-from webui.models import GenerationOptions, GenerationRequest
-from webui.names import Choice, resolve
-from webui.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
+from webui.requests.models import GenerationOptions, GenerationRequest
+from webui.requests.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
+from webui.server.catalog import Catalog
+from webui.server.flavour import Family, Flavour
+from webui.server.names import Choice, resolve
 
 PROMPT_FIELDS = ("prompt", "negative_prompt", "hr_prompt", "hr_negative_prompt")
 SAME_AS_FIRST_PASS = {"use same sampler", "use same scheduler", "use same checkpoint", ""}

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from webui import adetailer, controlnet
-from webui.catalog import Catalog
 from webui.errors import ExtensionMissing, InvalidParameter
-from webui.flavour import Flavour
-from webui.models import GenerationOptions, GenerationRequest, Img2ImgRequest
-from webui.sources import InputImage
+from webui.extensions import adetailer, controlnet
+from webui.images.sources import InputImage
+from webui.requests.models import GenerationOptions, GenerationRequest, Img2ImgRequest
+from webui.server.catalog import Catalog
+from webui.server.flavour import Flavour
 
 
 @dataclass

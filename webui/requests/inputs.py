@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from webui.fields import parse_model
-from webui.infotext import parse_infotext
-from webui.models import GenerationOptions, ToolOptions
-from webui.payload import split_extra
+from webui.requests.fields import parse_model
+from webui.requests.infotext import parse_infotext
+from webui.requests.models import GenerationOptions, ToolOptions
+from webui.requests.payload import split_extra
 
 # Text fields where an empty string is a value, not "unset".
 _TEXT_FIELDS = {"prompt", "negative_prompt"}

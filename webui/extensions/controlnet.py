@@ -16,11 +16,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from webui.errors import InputImageError, InvalidParameter
-from webui.fields import Fraction, JsonArray, Name, choice, describe_errors, unit_inputs
-from webui.flavour import Flavour
-from webui.images import check_image, decode_base64, encode_base64
-from webui.names import Choice, resolve
-from webui.sources import InputImage
+from webui.images.formats import check_image, decode_base64, encode_base64
+from webui.images.sources import InputImage
+from webui.requests.fields import Fraction, JsonArray, Name, choice, describe_errors, unit_inputs
+from webui.server.flavour import Flavour
+from webui.server.names import Choice, resolve
 
 TITLE = "ControlNet"
 SLOTS_SETTING = "control_net_unit_count"

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from webui.cache import LIST_TTL, TTLCache
 from webui.errors import ApiDisabled, InvalidResponse, ServerRejected
-from webui.flavour import Family, Flavour
-from webui.http import Transport
-from webui.names import MAX_NAME_CHARS, Choice
+from webui.server.cache import LIST_TTL, TTLCache
+from webui.server.flavour import Family, Flavour
+from webui.server.names import MAX_NAME_CHARS, Choice
+from webui.transport.http import Transport
 
 # Values A1111 accepts for sd_vae besides the file names in /sdapi/v1/sd-vae.
 VAE_BUILTINS = ("Automatic", "None")

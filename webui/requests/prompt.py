@@ -1,7 +1,7 @@
 """Extra-network tags in prompts: <lora:NAME:WEIGHT>, <lyco:...>, <hypernet:...>.
 
 A1111 applies them by name and silently drops unknown ones, so names are found here to
-be checked against the server's lists (webui/resolve.py), and a "name:0.8, other:0.5"
+be checked against the server's lists (webui/server/resolve.py), and a "name:0.8, other:0.5"
 list can be turned into tags.
 """
 

@@ -6,7 +6,7 @@ A1111 1.10.1 does not have (a Forge field, a newer A1111 field) is declared with
 Defaults are this plugin's: where A1111's API default surprises (50 steps, the
 inpainting trio) we use what its UI uses; ``None`` means "not sent, the server
 decides". Bounds and defaults here are also what the tool YAML shows
-(scripts/gen_tools.py reads them). The field types are in webui/fields.py.
+(scripts/gen_tools.py reads them). The field types are in webui/requests/fields.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from webui.adetailer import ADetailerInputs
-from webui.controlnet import ControlNetInputs
-from webui.fields import (
+from webui.extensions.adetailer import ADetailerInputs
+from webui.extensions.controlnet import ControlNetInputs
+from webui.requests.fields import (
     CONFIG,
     MAX_PIXELS,
     MAX_PROMPT_CHARS,
@@ -168,7 +168,7 @@ AgentPixels = Annotated[int, Field(ge=64, le=2048), BeforeValidator(round_to_8)]
 
 
 class GenerateImageRequest(BaseModel):
-    """generate_image's own inputs; its other parameters are txt2img's (webui/compact.py)."""
+    """generate_image's own inputs; its other parameters are txt2img's (webui/requests/compact.py)."""
 
     model_config = CONFIG
 
@@ -248,7 +248,7 @@ class ToolOptions(BaseModel):
 class GenerationOptions(ToolOptions, ControlNetInputs, ADetailerInputs):  # type: ignore[misc, valid-type]
     """Inputs of the generation tools that are not A1111 request fields, and where they go.
 
-    controlnet_* and adetailer_* become always-on script units (webui/extensions.py)."""
+    controlnet_* and adetailer_* become always-on script units (webui/extensions/apply.py)."""
 
     # override_settings.sd_model_checkpoint, checked against /sdapi/v1/sd-models.
     checkpoint: Name | None = None

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from webui.errors import ApiDisabled, ExtensionMissing, InvalidParameter, InvalidResponse, JobFailed
-from webui.http import Transport
-from webui.infotext import parse_infotext
-from webui.results import ANSWER_MAX_BYTES, GenerationResult, OutputImage, decode_image
+from webui.images.results import ANSWER_MAX_BYTES, GenerationResult, OutputImage, decode_image
+from webui.requests.infotext import parse_infotext
+from webui.transport.http import Transport
 
 PREFIX = "/agent-scheduler/v1"
 FINISHED = {"done", "failed", "interrupted"}

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webui.errors import InvalidResponse
-from webui.http import Base64Blob, parse_json
-from webui.images import ImageInfo, check_image, decode_base64
+from webui.images.formats import ImageInfo, check_image, decode_base64
+from webui.transport.answers import Base64Blob, parse_json
 
 # Dify's API refuses a tool file larger than this (core/plugin/utils/chunk_merger.py).
 DIFY_MAX_FILE_BYTES = 30 * 1024 * 1024

@@ -1,5 +1,5 @@
 """Talking to one WebUI: its settings (ServerConfig), and Transport, which sends a request
-through webui/net.py and turns every outcome into parsed JSON or a WebUIError.
+through webui/transport/net.py and turns every outcome into parsed JSON or a WebUIError.
 
 Rules that protect the plugin's neighbours (docs/security.md):
 - a redirect is followed only within the WebUI's own origin; a POST is never re-sent
@@ -12,11 +12,9 @@ Rules that protect the plugin's neighbours (docs/security.md):
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +31,8 @@ from webui.errors import (
     describe_body,
     error_from_response,
 )
-from webui.net import CONNECT_TIMEOUT, Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
+from webui.transport.answers import parse_answer, parse_json
+from webui.transport.net import CONNECT_TIMEOUT, Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
 from webui.units import mib
 
 DEFAULT_TIMEOUT = 600.0
@@ -213,72 +212,6 @@ def generation_timeout_message(base_url: str, seconds: float) -> str:
         "default), so longer jobs also need that raised in Dify's .env. The job may still "
         "be running on the server."
     )
-
-
-def parse_json(data: bytes) -> Any:
-    """JSON from bytes; raises ValueError for anything that is not JSON (or nested absurdly deep)."""
-    try:
-        return json.loads(data)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-class Base64Blob:
-    """A long base64 string of an answer, left in place in the answer's bytes.
-
-    Images make up nearly all of a generation answer. Parsed as JSON they would be
-    copied twice (the decoded text, then each string; four times that when the text
-    holds one non-ASCII character); kept as views they are decoded straight from the
-    bytes the server sent, so an answer costs about 1.75 times its size at the peak.
-    """
-
-    __slots__ = ("_view",)
-
-    def __init__(self, view: memoryview) -> None:
-        self._view = view
-
-    def __len__(self) -> int:
-        return len(self._view)
-
-    def decode(self) -> bytes:
-        """The bytes; raises binascii.Error (a ValueError) for invalid base64."""
-        return binascii.a2b_base64(self._view, strict_mode=True)
-
-
-# A JSON string of 1024+ base64 characters: quote, the run (possessive, so the scan stays
-# linear), padding, quote. Strings with escapes never match and are parsed normally.
-_LONG_BASE64 = re.compile(rb'"([A-Za-z0-9+/]{1024,}+={0,2})"')
-_PLACEHOLDER = "\\u0000base64:%d\\u0000"
-
-
-def parse_answer(data: bytes) -> Any:
-    """Like :func:`parse_json`, but long base64 strings become :class:`Base64Blob` objects."""
-    view = memoryview(data)
-    blobs: list[Base64Blob] = []
-
-    def park(match: re.Match[bytes]) -> bytes:
-        blobs.append(Base64Blob(view[match.start(1) : match.end(1)]))
-        return b'"' + (_PLACEHOLDER % (len(blobs) - 1)).encode() + b'"'
-
-    skeleton = _LONG_BASE64.sub(park, data)
-    parsed = parse_json(skeleton)
-    if not blobs:
-        return parsed
-    try:
-        return _restore(parsed, blobs)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-def _restore(value: Any, blobs: list[Base64Blob]) -> Any:
-    if isinstance(value, str) and value.startswith("\x00base64:") and value.endswith("\x00"):
-        index = value[8:-1]
-        return blobs[int(index)] if index.isdigit() and int(index) < len(blobs) else value
-    if isinstance(value, list):
-        return [_restore(item, blobs) for item in value]
-    if isinstance(value, dict):
-        return {key: _restore(item, blobs) for key, item in value.items()}
-    return value
 
 
 class Transport:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webui.errors import ApiDisabled, ServerError, WebUIError
-from webui.http import Transport
+from webui.transport.http import Transport
 
 POLL_TIMEOUT = 3.0
 POLL_MAX_BYTES = 256 * 1024

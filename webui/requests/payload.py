@@ -2,7 +2,7 @@
 
 Nothing here talks to the network, so every rule is unit-tested offline
 (tests/unit/test_payload.py). Names are expected to be resolved already
-(webui/resolve.py).
+(webui/server/resolve.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from webui.errors import InvalidParameter
-from webui.fields import MAX_PIXELS
-from webui.flavour import Flavour
-from webui.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
-from webui.sources import InputImage
+from webui.images.sources import InputImage
+from webui.requests.fields import MAX_PIXELS
+from webui.requests.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
+from webui.server.flavour import Flavour
 
 # A1111's UI default for the hires-fix denoising strength; the API has none and fails
 # with a TypeError 500 after the whole first pass when it is missing.

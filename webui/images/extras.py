@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from webui.errors import InvalidParameter, InvalidResponse
-from webui.images import ImageInfo
-from webui.models import ExtrasRequest
-from webui.results import DIFY_MAX_FILE_BYTES, OutputImage, decode_image
-from webui.sources import InputImage
+from webui.images.formats import ImageInfo
+from webui.images.results import DIFY_MAX_FILE_BYTES, OutputImage, decode_image
+from webui.images.sources import InputImage
+from webui.requests.models import ExtrasRequest
 from webui.units import mib
 
 # Every A1111, Forge and reForge lists it: a plain resampler that needs no model download.

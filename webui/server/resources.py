@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from webui.catalog import CHOICES
 from webui.client import WebUIClient
 from webui.errors import InvalidParameter
-from webui.names import Choice
+from webui.server.catalog import CHOICES
+from webui.server.names import Choice
 
 KINDS = (
     "checkpoints",
