@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
-from webui import DEFAULT_TIMEOUT, AddressPolicy, ServerConfig, WebUIError, redact
-
-log = logging.getLogger("sdwebui")
+from webui import DEFAULT_TIMEOUT, AddressPolicy, ServerConfig
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -37,14 +33,3 @@ def server_config(credentials: Mapping[str, Any]) -> ServerConfig:
 def image_policy(config: ServerConfig) -> AddressPolicy:
     """Which addresses image URLs may point at: public ones, unless the operator allowed private ones."""
     return AddressPolicy(allow_private=config.allow_private_image_urls)
-
-
-@contextmanager
-def secrets_removed(config: ServerConfig) -> Iterator[None]:
-    """Re-raise WebUIErrors with any credential value replaced by ***."""
-    try:
-        yield
-    except WebUIError as error:
-        error.replace_message(redact(error.message, config.secrets()))
-        log.warning("%s: %s", type(error).__name__, error.message)
-        raise error from None

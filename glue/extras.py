@@ -11,7 +11,8 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 from pydantic import BaseModel
 
 from glue.budget import bounded_text
-from glue.credentials import image_policy, secrets_removed, server_config
+from glue.call import webui_call
+from glue.credentials import image_policy
 from glue.files import load_image, load_images, take_images, take_one_image
 from glue.outputs import image_messages, summary_messages
 from glue.pickers import merge_picks
@@ -39,16 +40,15 @@ def _one_image(parameters: dict[str, Any], tool: str) -> Any:
 
 
 def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    config = server_config(tool.runtime.credentials)
-    with secrets_removed(config):
+    with webui_call(tool.runtime.credentials) as client:
         parameters = merge_picks(parameters)
         values = take_images(parameters, "image", "images", "image_url")
         inputs = parse_inputs(ExtrasRequest, parameters, ToolOptions)
         if not values:
             raise InvalidParameter(f"upscale {_NEEDS_AN_IMAGE.replace('image (a file)', 'image or images (files)')}")
-        timeout = inputs.options.timeout or config.timeout
-        images = load_images(values, "image", timeout, image_policy(config))
-        upscaled = WebUIClient(config).upscale(inputs.request, inputs.options, inputs.passthrough, images)
+        timeout = client.seconds(inputs.options.timeout)
+        images = load_images(values, "image", timeout, image_policy(client.config))
+        upscaled = client.upscale(inputs.request, inputs.options, inputs.passthrough, images)
         files: list[dict[str, Any]] = []
         skipped: list[str] = []
         yield from image_messages(tool, upscaled.images, "upscale", files, skipped)
@@ -81,14 +81,13 @@ def _one_image_call[R: BaseModel](
     tool: Tool, parameters: dict[str, Any], model: type[R], name: str
 ) -> Iterator[tuple[WebUIClient, R, InputImage, float]]:
     """What interrogate and png_info share: their client, request, one loaded picture, timeout."""
-    config = server_config(tool.runtime.credentials)
-    with secrets_removed(config):
+    with webui_call(tool.runtime.credentials) as client:
         parameters = dict(parameters)
         value = _one_image(parameters, name)
         inputs = parse_inputs(model, parameters, ToolOptions)
-        timeout = inputs.options.timeout or config.timeout
-        image = load_image(value, "The image", timeout, image_policy(config))
-        yield WebUIClient(config), inputs.request, image, timeout
+        timeout = client.seconds(inputs.options.timeout)
+        image = load_image(value, "The image", timeout, image_policy(client.config))
+        yield client, inputs.request, image, timeout
 
 
 def run_interrogate(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:

@@ -8,7 +8,8 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from glue.credentials import image_policy, secrets_removed, server_config
+from glue.call import webui_call
+from glue.credentials import image_policy
 from glue.files import ControlNetFiles, Img2ImgImages
 from glue.outputs import generation_messages, summary_messages
 from glue.pickers import merge_picks
@@ -50,16 +51,15 @@ def _run(
     adapt: Callable[[dict[str, Any], WebUIClient], dict[str, Any]] | None = None,
 ) -> Iterator[ToolInvokeMessage]:
     """Inputs -> request -> images and summary; ``adapt`` rewrites the inputs first."""
-    config = server_config(tool.runtime.credentials)
-    with secrets_removed(config):
-        client = WebUIClient(config)
+    with webui_call(tool.runtime.credentials) as client:
+        config = client.config
         parameters = merge_picks(parameters)
         if adapt is not None:
             parameters = adapt(parameters, client)
         init = Img2ImgImages.take(parameters) if model is Img2ImgRequest else None
         control = ControlNetFiles.take(parameters)
         inputs = parse_inputs(model, parameters)
-        timeout, policy = inputs.options.timeout or config.timeout, image_policy(config)
+        timeout, policy = client.seconds(inputs.options.timeout), image_policy(config)
         images, mask = init.load(timeout, policy) if init else ([], None)
         control_images = control.load(timeout, policy)
         request, watcher = _watched(tool, client, inputs.request, inputs.options)
@@ -101,11 +101,9 @@ def job_messages(tool: Tool, job: Job, progress: str | None = None) -> Iterator[
 
 
 def run_job_result(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    config = server_config(tool.runtime.credentials)
-    with secrets_removed(config):
+    with webui_call(tool.runtime.credentials) as client:
         inputs = parse_inputs(JobResultRequest, parameters, ToolOptions)
-        timeout = inputs.options.timeout or config.timeout
-        client = WebUIClient(config)
+        timeout = client.seconds(inputs.options.timeout)
         job, generation = client.job_result(inputs.request.task_id, min(inputs.request.wait, timeout), timeout)
         if generation is None:
             running = job.status == "running" and not in_agent(tool)

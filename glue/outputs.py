@@ -14,8 +14,9 @@ from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.budget import bounded, bounded_text
+from glue.call import DIFY_MAX_FILE_BYTES
 from glue.session import in_agent
-from webui import DIFY_MAX_FILE_BYTES, Generation, InvalidResponse, OutputImage, mib
+from webui import Generation, InvalidResponse, OutputImage, mib
 
 # Never cut from the JSON summary or the variables.
 PROTECTED = ("seeds", "subseeds", "seed", "image_count", "width", "height", "filename", "role")

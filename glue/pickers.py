@@ -8,15 +8,14 @@ the last list it got for these credentials (or nothing) instead of failing.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from dify_plugin.entities import I18nObject, ParameterOption
 
+from glue.call import PICTURE_LIMIT, PROCESS_CACHE
 from glue.credentials import server_config
-from webui import CHOICES, Choice, WebUIClient, WebUIError
+from webui import CHOICES, WebUIClient, WebUIError
 
 
 class Picker(NamedTuple):
@@ -36,10 +35,6 @@ PICKERS = {
     "pick_controlnet_model": Picker("controlnet_model", "controlnet_model"),
     "pick_adetailer_model": Picker("adetailer_model", "adetailer_model"),
 }
-# The last list each (credentials, picker) got, newest last; a few hundred tenants' worth.
-_LAST_GOOD: OrderedDict[tuple[str, str], list[Choice]] = OrderedDict()
-_LAST_GOOD_MAX = 256
-_LOCK = threading.Lock()
 
 
 def _empty(value: Any) -> bool:
@@ -57,25 +52,14 @@ def merge_picks(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def picker_options(credentials: Mapping[str, Any], parameter: str) -> list[ParameterOption]:
-    """Options for one picker; never raises for an unreachable or misconfigured server."""
-    try:
-        config = server_config(credentials)
-    except WebUIError:
-        return []
+    """Options for one picker; never raises. While the server cannot be reached, the last
+    list it gave these credentials (glue/call.py's cache), or nothing."""
     picker = PICKERS.get(parameter)
     if picker is None:
         return []
-    key = (config.fingerprint(), parameter)
     try:
-        client = WebUIClient(config)
+        client = WebUIClient(server_config(credentials), PROCESS_CACHE, PICTURE_LIMIT, stale_lists=True)
         choices = CHOICES[picker.kind](client.catalog, client.flavour()) or []
     except WebUIError:
-        with _LOCK:
-            choices = _LAST_GOOD.get(key, [])
-    else:
-        with _LOCK:
-            _LAST_GOOD[key] = choices
-            _LAST_GOOD.move_to_end(key)
-            while len(_LAST_GOOD) > _LAST_GOOD_MAX:
-                _LAST_GOOD.popitem(last=False)
+        return []
     return [ParameterOption(value=choice.value, label=I18nObject(en_US=choice.label)) for choice in choices]

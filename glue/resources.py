@@ -9,9 +9,9 @@ from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.budget import bounded_text
-from glue.credentials import secrets_removed, server_config
+from glue.call import webui_call
 from glue.outputs import summary_messages
-from webui import WebUIClient, list_resources, parse_kinds
+from webui import list_resources, parse_kinds
 
 _SHOWN = 25
 
@@ -30,10 +30,10 @@ def _line(kind: str, names: list[str]) -> str:
 
 
 def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    config = server_config(tool.runtime.credentials)
-    with secrets_removed(config):
+    with webui_call(tool.runtime.credentials) as client:
         kinds = parse_kinds(parameters.get("include"))
-        resources = list_resources(WebUIClient(config), kinds)
+        resources = list_resources(client, kinds)
+    config = client.config
     server = resources["server"]["label"]
     variables: dict[str, Any] = {"server": server}
     lines = [f"{server} at {config.base_url}"]

@@ -3,8 +3,8 @@ from typing import Any
 from dify_plugin import ToolProvider
 from dify_plugin.errors.tool import ToolProviderCredentialValidationError
 
-from glue.credentials import secrets_removed, server_config
-from webui import WebUIClient, WebUIError
+from glue.call import webui_call
+from webui import WebUIError
 
 
 class SdWebUIProvider(ToolProvider):
@@ -12,8 +12,7 @@ class SdWebUIProvider(ToolProvider):
 
     def _validate_credentials(self, credentials: dict[str, Any]) -> None:
         try:
-            config = server_config(credentials)
-            with secrets_removed(config):
-                WebUIClient(config).check()
+            with webui_call(credentials) as client:
+                client.check()
         except WebUIError as error:
             raise ToolProviderCredentialValidationError(error.message) from None

@@ -40,7 +40,7 @@ from webui.errors import (
     clip,
 )
 from webui.extensions.apply import ControlImages
-from webui.images.results import DIFY_MAX_FILE_BYTES, GenerationResult, OutputImage
+from webui.images.results import GenerationResult, OutputImage, PictureLimit
 from webui.images.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
 from webui.jobs.progress import ProgressWatcher, new_task_id
 from webui.jobs.scheduler import Job
@@ -58,6 +58,7 @@ from webui.requests.models import (
     ToolOptions,
     Txt2ImgRequest,
 )
+from webui.server.cache import TTLCache
 from webui.server.catalog import CHOICES
 from webui.server.names import Choice
 from webui.server.resources import list_resources, parse_kinds
@@ -68,7 +69,6 @@ from webui.units import mib
 __all__ = [
     "CHOICES",
     "DEFAULT_TIMEOUT",
-    "DIFY_MAX_FILE_BYTES",
     "MAX_INPUT_BYTES",
     "AddressPolicy",
     "ApiDisabled",
@@ -97,6 +97,7 @@ __all__ = [
     "NetError",
     "Origin",
     "OutputImage",
+    "PictureLimit",
     "PngInfoRequest",
     "Prepared",
     "ProgressWatcher",
@@ -106,6 +107,7 @@ __all__ = [
     "ServerRejected",
     "ServerTimeout",
     "ServerUnreachable",
+    "TTLCache",
     "ToolOptions",
     "Txt2ImgRequest",
     "UnknownName",

@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from webui.errors import AuthenticationFailed, GenerationTimeout, InvalidResponse, ServerError, UnknownName
+from webui.errors import AuthenticationFailed, InvalidResponse, ServerError, UnknownName, WebUIError
 from webui.extensions.apply import ControlImages, with_extensions
 from webui.images.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
-from webui.images.results import GenerationResult, answer_limit, parse_generation
+from webui.images.results import GenerationResult, PictureLimit, answer_limit, parse_generation
 from webui.images.sources import InputImage
 from webui.jobs import scheduler
 from webui.jobs.scheduler import Job
@@ -23,7 +23,7 @@ from webui.requests.models import (
     Txt2ImgRequest,
 )
 from webui.requests.payload import build_payload, with_init_images
-from webui.server.cache import FLAVOUR_TTL, SHARED_CACHE, TTLCache
+from webui.server.cache import FLAVOUR_TTL, TTLCache
 from webui.server.catalog import Catalog
 from webui.server.flavour import Family, Flavour, from_openapi, from_probes
 from webui.server.names import resolve
@@ -64,11 +64,25 @@ class Generation:
 
 
 class WebUIClient:
-    def __init__(self, config: ServerConfig, cache: TTLCache = SHARED_CACHE) -> None:
+    """One WebUI, as ``config`` describes it. ``cache`` keeps its lists and flavour between
+    calls (share one per process); ``picture_limit`` is the largest picture the caller can
+    take: answers are capped by it, and an upscale predicted to exceed it is refused. With
+    ``stale_lists``, lists and flavour the server cannot give now are the last ones it gave
+    (for pickers, which would rather show an old list than none)."""
+
+    def __init__(
+        self, config: ServerConfig, cache: TTLCache, picture_limit: PictureLimit, *, stale_lists: bool = False
+    ) -> None:
         self.config = config
         self.transport = Transport(config)
-        self.catalog = Catalog(self.transport, cache)
+        self.catalog = Catalog(self.transport, cache, stale_lists=stale_lists)
+        self.picture_limit = picture_limit
         self._cache = cache
+        self._stale_if = WebUIError if stale_lists else ()
+
+    def seconds(self, timeout: float | None) -> float:
+        """A call's timeout: the one given, else the configured one."""
+        return timeout or self.config.timeout
 
     def check(self) -> Flavour:
         """Prove the URL, the credentials and the API work; then detect the flavour."""
@@ -81,7 +95,9 @@ class WebUIClient:
         return self.flavour()
 
     def flavour(self) -> Flavour:
-        return self._cache.get_or_load((self.config.fingerprint(), "flavour"), FLAVOUR_TTL, self._detect)
+        return self._cache.get_or_load(
+            (self.config.fingerprint(), "flavour"), FLAVOUR_TTL, self._detect, self._stale_if
+        )
 
     def _optional(self, route: str) -> Any:
         """The route's JSON, or None when the server has no such route (or answers it with
@@ -138,7 +154,7 @@ class WebUIClient:
     def generate(self, prepared: Prepared, options: GenerationOptions) -> Generation:
         """Run a prepared txt2img or img2img request and wait for its images."""
         payload = prepared.payload
-        timeout = options.timeout or self.config.timeout
+        timeout = self.seconds(options.timeout)
         images = int(payload.get("batch_size", 1)) * int(payload.get("n_iter", 1))
         started = time.monotonic()
         body = self.transport.call(
@@ -147,7 +163,7 @@ class WebUIClient:
             action=f"run {prepared.kind}",
             payload=payload,
             timeout=timeout,
-            max_bytes=answer_limit(images),
+            max_bytes=answer_limit(images, self.picture_limit.bytes),
             generation=True,
         )
         result = parse_generation(body, images_expected=payload.get("send_images", True) is not False)
@@ -170,7 +186,7 @@ class WebUIClient:
             names["upscaler_2"] = request.upscaler_2
         resolved = {field: resolve(f"{field} (upscaler)", name, choices).value for field, name in names.items()}
         request = scale_mode(request.model_copy(update=resolved), images[0].image)
-        check_result_fits(request, images)
+        check_result_fits(request, images, self.picture_limit)
         body: dict[str, Any] = {**request.model_dump(mode="json", exclude_none=True), **passthrough}
         shown = dict(body)
         if len(images) == 1:
@@ -184,8 +200,8 @@ class WebUIClient:
             route,
             action="upscale the image" if len(images) == 1 else f"upscale {len(images)} images",
             payload=body,
-            timeout=options.timeout or self.config.timeout,
-            max_bytes=answer_limit(len(images), extra_images=0),
+            timeout=self.seconds(options.timeout),
+            max_bytes=answer_limit(len(images), self.picture_limit.bytes, extra_images=0),
             generation=True,
         )
         upscaled, html_info = parse_extras(answer, len(images))
@@ -213,22 +229,16 @@ class WebUIClient:
     def interrogate(self, image: InputImage, model: InterrogateModel, timeout: float | None = None) -> tuple[str, str]:
         """(caption, the model that ran) for ``image``."""
         name = self._interrogate_model(model)
-        seconds = timeout or self.config.timeout
-        try:
-            answer = self.transport.call(
-                "POST",
-                "/sdapi/v1/interrogate",
-                action=f"interrogate the image with {name}",
-                payload={"image": image.base64(), "model": name},
-                timeout=seconds,
-                generation=True,
-            )
-        except GenerationTimeout as error:
-            error.replace_message(
-                error.message + " The first interrogation on a server downloads the model's weights "
-                "(about a gigabyte for CLIP/BLIP), which can take several minutes: try again, or raise the timeout."
-            )
-            raise
+        answer = self.transport.call(
+            "POST",
+            "/sdapi/v1/interrogate",
+            action=f"interrogate the image with {name}",
+            payload={"image": image.base64(), "model": name},
+            timeout=self.seconds(timeout),
+            generation=True,
+            timeout_hint=" The first interrogation on a server downloads the model's weights (about a gigabyte "
+            "for CLIP/BLIP), which can take several minutes: try again, or raise the timeout.",
+        )
         return parse_caption(answer, name), name
 
     def png_info(self, image: InputImage, timeout: float | None = None) -> tuple[str, Infotext]:
@@ -238,7 +248,7 @@ class WebUIClient:
             "/sdapi/v1/png-info",
             action="read the picture's generation parameters",
             payload={"image": image.base64()},
-            timeout=timeout or self.config.timeout,
+            timeout=self.seconds(timeout),
         )
         info = answer.get("info") if isinstance(answer, dict) else None
         if info is not None and not isinstance(info, str):
@@ -258,5 +268,5 @@ class WebUIClient:
         job = scheduler.wait(self.transport, task_id, wait)
         if not job.done:
             return job, None
-        result = scheduler.results(self.transport, task_id, timeout or self.config.timeout)
+        result = scheduler.results(self.transport, task_id, self.seconds(timeout))
         return job, Generation(result, {}, self.flavour(), time.monotonic() - started)

@@ -45,11 +45,8 @@ class WebUIError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return self.message
-
-    def replace_message(self, message: str) -> None:
-        self.message = message
-        self.args = (message,)
+        """The message and any advice a caller added with ``add_note`` (what Dify shows)."""
+        return " ".join([self.message, *getattr(self, "__notes__", ())])
 
 
 class InputError(WebUIError):

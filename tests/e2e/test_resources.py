@@ -186,29 +186,30 @@ def test_lists_are_fetched_once_while_fresh_and_again_for_new_credentials(plugin
 
 LAST_GOOD_CHILD = """
 import json, sys
-from glue import pickers
-from webui.errors import ServerUnreachable
+from glue import call, pickers
+from webui import ServerUnreachable, TTLCache
+from webui.transport.http import Transport
 
-pickers._LAST_GOOD_MAX = 2
+# two sets of credentials' worth: each picker list needs the flavour and the list itself
+call.PROCESS_CACHE = pickers.PROCESS_CACHE = TTLCache(max_entries=4)
 url = sys.argv[1]
 users = ["ann", "bob", "cy"]
 filled = [bool(pickers.picker_options({"base_url": url, "username": u, "password": "pw"}, "pick_sampler")) for u in users]
 
 
-class Down(pickers.WebUIClient):
-    def flavour(self):
-        raise ServerUnreachable("down")
+def down(*args, **kwargs):
+    raise ServerUnreachable("down")
 
 
-pickers.WebUIClient = Down
+Transport.call = down
 kept = [bool(pickers.picker_options({"base_url": url, "username": u, "password": "pw"}, "pick_sampler")) for u in users]
-print(json.dumps({"filled": filled, "kept": kept, "size": len(pickers._LAST_GOOD)}))
+print(json.dumps({"filled": filled, "kept": kept, "size": len(call.PROCESS_CACHE._entries)}))
 """
 
 
 def test_pickers_remember_a_bounded_number_of_lists(webui):
-    """The fall-back lists are kept per credentials, the oldest forgotten first (in a child:
-    importing dify_plugin patches the interpreter)."""
+    """The fall-back lists are kept per credentials in the process's one bounded cache, the
+    oldest forgotten first (in a child: importing dify_plugin patches the interpreter)."""
     result = subprocess.run(
         [sys.executable, "-c", LAST_GOOD_CHILD, webui.url],
         check=False,
@@ -218,4 +219,4 @@ def test_pickers_remember_a_bounded_number_of_lists(webui):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"filled": [True] * 3, "kept": [False, True, True], "size": 2}
+    assert json.loads(result.stdout) == {"filled": [True] * 3, "kept": [False, True, True], "size": 4}

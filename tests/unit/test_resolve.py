@@ -4,11 +4,14 @@ import pytest
 
 from webui.client import WebUIClient
 from webui.errors import InvalidParameter, ServerUnreachable, UnknownName
+from webui.images.results import PictureLimit
 from webui.requests.fields import parse_model
 from webui.requests.models import GenerationOptions, Txt2ImgRequest
 from webui.server.cache import TTLCache
 from webui.server.catalog import Catalog
 from webui.server.resolve import NameResolver
+
+LIMIT = PictureLimit(30 * 1024 * 1024, "the test's")
 from webui.transport.http import ServerConfig, Transport
 
 
@@ -17,7 +20,7 @@ def resolver_for(make_webui):
     def make(flavour: str) -> NameResolver:
         server = make_webui(flavour, False)
         config = ServerConfig.create(server.url)
-        flavour_info = WebUIClient(config, TTLCache()).flavour()
+        flavour_info = WebUIClient(config, TTLCache(), LIMIT).flavour()
         return NameResolver(Catalog(Transport(config), TTLCache()), flavour_info)
 
     return make
@@ -86,14 +89,14 @@ def test_forge_vae_is_a_module_path(resolver_for):
 def test_only_named_lists_are_fetched(make_webui):
     server = make_webui("a1111", False)
     config = ServerConfig.create(server.url)
-    client = WebUIClient(config, TTLCache())
+    client = WebUIClient(config, TTLCache(), LIMIT)
     client.prepare(parse_model(Txt2ImgRequest, {"prompt": "x"}), GenerationOptions())
     assert [r.path for r in server.requests] == ["/openapi.json"]
 
 
 def test_an_unreachable_server_is_not_guessed_and_cached(make_webui):
     server = make_webui("a1111", False)
-    client = WebUIClient(ServerConfig.create(server.url), TTLCache())
+    client = WebUIClient(ServerConfig.create(server.url), TTLCache(), LIMIT)
     server.faults["/openapi.json"] = "close"  # the server drops the connection
     with pytest.raises(ServerUnreachable):
         client.flavour()

@@ -11,7 +11,7 @@ from typing import Any
 
 from webui.errors import InvalidParameter, InvalidResponse
 from webui.images.formats import ImageInfo
-from webui.images.results import DIFY_MAX_FILE_BYTES, OutputImage, decode_image
+from webui.images.results import OutputImage, PictureLimit, decode_image
 from webui.images.sources import InputImage
 from webui.requests.models import ExtrasRequest
 from webui.units import mib
@@ -63,18 +63,18 @@ def predicted_bytes(source: InputImage, width: int, height: int) -> int:
     return int(width * height * rate)
 
 
-def check_result_fits(request: ExtrasRequest, images: list[InputImage]) -> None:
-    """Refuse before sending when a result would be over Dify's file limit."""
+def check_result_fits(request: ExtrasRequest, images: list[InputImage], limit: PictureLimit) -> None:
+    """Refuse before sending when a result would be larger than the caller accepts."""
     for index, source in enumerate(images):
         width, height = target_size(source.image, request)
         size = predicted_bytes(source, width, height)
-        if size <= DIFY_MAX_FILE_BYTES:
+        if size <= limit.bytes:
             continue
         which = "The image" if len(images) == 1 else f"Image {index + 1}"
-        factor = request.upscaling_resize * math.sqrt(DIFY_MAX_FILE_BYTES / size)
+        factor = request.upscaling_resize * math.sqrt(limit.bytes / size)
         raise InvalidParameter(
             f"{which} ({source.image.width}×{source.image.height}) would become {width}×{height}, about "
-            f"{mib(size)} as PNG — over Dify's {mib(DIFY_MAX_FILE_BYTES)} file limit, so the server would "
+            f"{mib(size)} as PNG — over {limit.describe()}, so the server would "
             f"work for nothing. Use upscaling_resize {max(1.0, math.floor(factor * 10) / 10):g} or less, or a "
             "target size with upscaling_resize_w / upscaling_resize_h."
         )

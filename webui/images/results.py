@@ -16,19 +16,29 @@ from webui.errors import InvalidResponse
 from webui.images.formats import ImageInfo, check_image, decode_base64
 from webui.transport.answers import Base64Blob, parse_json
 
-# Dify's API refuses a tool file larger than this (core/plugin/utils/chunk_merger.py).
-DIFY_MAX_FILE_BYTES = 30 * 1024 * 1024
-# An answer carries each image as base64 (4/3 of its size). Room for the images the
-# request asks for, each up to Dify's file limit, plus a grid and two extra images
-# (masks, ControlNet maps), never more than ANSWER_MAX_BYTES: with the answer held
-# about twice while it is parsed, four calls at that cap fit the manifest's 1 GiB.
-_BASE64_PER_IMAGE = DIFY_MAX_FILE_BYTES * 4 // 3 + 64 * 1024
+
+@dataclass(frozen=True)
+class PictureLimit:
+    """The largest picture the caller can take, and whose limit it is ("Dify's"), for messages."""
+
+    bytes: int
+    owner: str
+
+    def describe(self) -> str:
+        return f"{self.owner} {self.bytes / (1024 * 1024):.1f} MiB file limit"
+
+
+# The most bytes any one answer may have: with the answer held about twice while it is
+# parsed, four calls at this cap stay within a gigabyte.
 ANSWER_MAX_BYTES = 112 * 1024 * 1024
 
 
-def answer_limit(images: int, extra_images: int = 3) -> int:
-    """The most bytes an answer carrying ``images`` generated images may have."""
-    return min(ANSWER_MAX_BYTES, (max(images, 1) + extra_images) * _BASE64_PER_IMAGE + 1024 * 1024)
+def answer_limit(images: int, max_image_bytes: int, extra_images: int = 3) -> int:
+    """The most bytes an answer carrying ``images`` generated images may have: each as base64
+    (4/3 of its size) of at most ``max_image_bytes``, plus a grid and two extra images (masks,
+    ControlNet maps), never more than ANSWER_MAX_BYTES."""
+    per_image = max_image_bytes * 4 // 3 + 64 * 1024
+    return min(ANSWER_MAX_BYTES, (max(images, 1) + extra_images) * per_image + 1024 * 1024)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from webui.errors import ApiDisabled, InvalidResponse, ServerRejected
+from webui.errors import ApiDisabled, InvalidResponse, ServerRejected, WebUIError
 from webui.server.cache import LIST_TTL, TTLCache
 from webui.server.flavour import Family, Flavour
 from webui.server.names import MAX_NAME_CHARS, Choice
@@ -120,9 +120,11 @@ def _stem(path: str) -> str:
 class Catalog:
     """Reads list endpoints through one cache; each list is fetched at most once per TTL."""
 
-    def __init__(self, transport: Transport, cache: TTLCache, ttl: float = LIST_TTL) -> None:
+    def __init__(self, transport: Transport, cache: TTLCache, ttl: float = LIST_TTL, stale_lists: bool = False) -> None:
         self._transport = transport
         self._cache = cache
+        # With stale_lists, a list the server cannot give now is the last one it gave.
+        self._stale_if = WebUIError if stale_lists else ()
         self._ttl = ttl
         self._prefix = transport.config.fingerprint()
 
@@ -141,7 +143,7 @@ class Catalog:
                     return None
                 raise
 
-        return self._cache.get_or_load((self._prefix, route), self._ttl, load)
+        return self._cache.get_or_load((self._prefix, route), self._ttl, load, self._stale_if)
 
     def checkpoint_items(self) -> list[CheckpointItem]:
         return parse_items(self.get("/sdapi/v1/sd-models", "checkpoints"), list[CheckpointItem], "checkpoint")

@@ -32,7 +32,7 @@ from webui.errors import (
     error_from_response,
 )
 from webui.transport.answers import parse_answer, parse_json
-from webui.transport.net import CONNECT_TIMEOUT, Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
+from webui.transport.net import Deadline, DeadlinePassed, NetError, Origin, TooLarge, fetch
 from webui.units import mib
 
 DEFAULT_TIMEOUT = 600.0
@@ -204,16 +204,6 @@ def _unreachable(config: ServerConfig, reason: str) -> ServerUnreachable:
     return ServerUnreachable(f"Could not reach the WebUI at {config.base_url}: {reason}.{advice}")
 
 
-def generation_timeout_message(base_url: str, seconds: float) -> str:
-    return (
-        f"The WebUI at {base_url} did not answer within {seconds:g} s. "
-        "Raise the tool's `timeout` parameter or the provider's timeout setting; note that "
-        "Dify itself ends every plugin call after PLUGIN_MAX_EXECUTION_TIMEOUT (600 s by "
-        "default), so longer jobs also need that raised in Dify's .env. The job may still "
-        "be running on the server."
-    )
-
-
 class Transport:
     """Sends requests to one WebUI and turns every failure into a WebUIError."""
 
@@ -227,12 +217,16 @@ class Transport:
     def redact(self, text: str) -> str:
         return redact(text, self.config.secrets())
 
-    def _timeout_error(self, action: str, seconds: float, generation: bool) -> WebUIError:
+    def _timeout_error(self, action: str, seconds: float, generation: bool, hint: str) -> WebUIError:
         if generation:
-            return GenerationTimeout(generation_timeout_message(self.config.base_url, seconds))
+            return GenerationTimeout(
+                f"The WebUI at {self.config.base_url} did not answer within {seconds:g} s. Raise the tool's "
+                "`timeout` parameter or the provider's timeout setting. The job may still be running on the "
+                "server." + hint
+            )
         return ServerTimeout(
             f"The WebUI at {self.config.base_url} did not answer within {seconds:g} s while trying to {action}. "
-            "The server may be busy loading a model or running a long job; try again."
+            "The server may be busy loading a model or running a long job; try again." + hint
         )
 
     def _follow(self, method: str, url: str, body: bytes | None, deadline: Deadline, max_bytes: int, action: str):
@@ -275,10 +269,13 @@ class Transport:
         max_bytes: int = LIST_MAX_BYTES,
         generation: bool = False,
         quiet: bool = False,
+        timeout_hint: str = "",
     ) -> Any:
         """Send and return the parsed JSON body of a 2xx answer; map anything else.
 
-        ``quiet`` keeps a frequent request (progress polls) out of the plugin's log."""
+        ``generation`` marks a call whose timeout is a GenerationTimeout, ``timeout_hint`` is
+        added to a timeout's message, ``quiet`` keeps a frequent request (progress polls) out
+        of the plugin's log."""
         level = logging.DEBUG if quiet else logging.INFO
         started = time.monotonic()
         deadline = Deadline.after(timeout)
@@ -287,7 +284,7 @@ class Transport:
             response = self._follow(method, self.url(path), body, deadline, max_bytes, action)
         except DeadlinePassed:
             log.log(level, "%s %s: no answer within %g s", method, self.url(path), timeout)
-            raise self._timeout_error(action, timeout, generation) from None
+            raise self._timeout_error(action, timeout, generation, timeout_hint) from None
         except TooLarge as error:
             raise InvalidResponse(
                 f"The server's answer while trying to {action} is larger than {mib(max_bytes)} "
@@ -296,8 +293,6 @@ class Transport:
         except NetError as error:
             if error.answered:
                 raise InvalidResponse(f"The server at {self.config.base_url} sent {error.reason}.") from None
-            if error.reason.startswith("no connection within"):
-                error.reason = f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s"
             raise _unreachable(self.config, error.reason) from None
         seconds = time.monotonic() - started
         log.log(

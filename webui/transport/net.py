@@ -251,7 +251,7 @@ def _connect(origin: Origin, deadline: Deadline, policy: AddressPolicy, verify: 
             sock.close()
             if deadline.end - time.monotonic() <= 0:
                 raise DeadlinePassed from None
-            last = TimeoutError(f"no connection within {CONNECT_TIMEOUT:g} s")
+            last = TimeoutError(f"no connection within {min(CONNECT_TIMEOUT, deadline.seconds):g} s")
         except OSError as error:
             sock.close()
             last = error
