@@ -5,9 +5,9 @@ import pytest
 from webui.errors import InvalidParameter
 from webui.images.formats import ImageInfo
 from webui.images.sources import InputImage
-from webui.requests.fields import parse_model
+from webui.requests.fields import parse_model, size_near
 from webui.requests.models import GenerationOptions, Img2ImgRequest, Txt2ImgRequest
-from webui.requests.payload import build_payload, round_to_8, split_extra, with_init_images
+from webui.requests.payload import build_payload, split_extra, with_init_images
 from webui.server.flavour import Family, Flavour
 
 A1111 = Flavour(Family.A1111, "1.10+")
@@ -93,7 +93,7 @@ def image_of(width: int, height: int) -> InputImage:
 
 
 def test_img2img_size_defaults_to_the_init_image_rounded_to_8():
-    assert round_to_8(1023) == 1024 and round_to_8(1020) == 1024 and round_to_8(1019) == 1016 and round_to_8(10) == 64
+    assert size_near(1023) == 1024 and size_near(1020) == 1024 and size_near(1019) == 1016 and size_near(10) == 64
     request = parse_model(Img2ImgRequest, {})
     filled = with_init_images(request, [image_of(1023, 677)], None)
     assert (filled.width, filled.height) == (1024, 680)

@@ -83,11 +83,18 @@ _TYPED = (
     "ad_inpaint_only_masked",
     "ad_inpaint_only_masked_padding",
 )
+
+
+def input_name(field: str) -> str:
+    """The tool input that sets a field of the typed unit (its name without ``ad_``)."""
+    return f"adetailer_{field.removeprefix('ad_')}"
+
+
 ADetailerInputs = unit_inputs(
     "ADetailerInputs",
     ADetailerUnit,
     _TYPED,
-    lambda field: f"adetailer_{field.removeprefix('ad_')}",
+    input_name,
     adetailer_model=(Name | None, None),
     adetailer_units=(JsonArray | None, None),
 )
@@ -97,7 +104,7 @@ def requested_units(options: Any) -> list[ADetailerUnit]:
     """The typed unit (when adetailer_model is set), then the adetailer_units JSON."""
     units: list[ADetailerUnit] = []
     if options.adetailer_model:
-        typed = {name: getattr(options, f"adetailer_{name[3:]}") for name in _TYPED}
+        typed = {name: getattr(options, input_name(name)) for name in _TYPED}
         units.append(ADetailerUnit(ad_model=options.adetailer_model, **typed))
     for index, raw in enumerate(options.adetailer_units or []):
         where = f"adetailer_units[{index}]"

@@ -75,11 +75,18 @@ _TYPED = (
     "threshold_a",
     "threshold_b",
 )
+
+
+def input_name(field: str) -> str:
+    """The tool input that sets a field of the typed unit."""
+    return f"controlnet_{field}"
+
+
 ControlNetInputs = unit_inputs(
     "ControlNetInputs",
     ControlNetUnit,
     _TYPED,
-    lambda field: f"controlnet_{field}",
+    input_name,
     controlnet_units=(JsonArray | None, None),
 )
 
@@ -108,7 +115,7 @@ def requested_units(options: Any, typed_image: InputImage | None, images: list[I
     the controlnet_units JSON, in that order; images resolved to base64."""
     units: list[ControlNetUnit] = []
     if typed_image is not None or options.controlnet_model:
-        typed = {name: getattr(options, f"controlnet_{name}") for name in _TYPED}
+        typed = {name: getattr(options, input_name(name)) for name in _TYPED}
         units.append(ControlNetUnit(**typed, image=typed_image.base64() if typed_image else None))
     for index, raw in enumerate(options.controlnet_units or []):
         where = f"controlnet_units[{index}]"

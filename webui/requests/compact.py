@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from webui.requests.fields import parse_model
+from webui.requests.fields import parse_model, size_near
 from webui.requests.inputs import is_unset
 from webui.requests.models import AspectRatio, GenerateImageRequest, ModelFamily
 
@@ -51,14 +51,10 @@ def size_for(
         return width, height
     across, down = (int(part) for part in ratio.value.split(":"))
     if width:
-        return width, _multiple_of_8(width * down / across)
+        return width, size_near(width * down / across)
     if height:
-        return _multiple_of_8(height * across / down), height
+        return size_near(height * across / down), height
     return SIZES[family][ratio]
-
-
-def _multiple_of_8(value: float) -> int:
-    return max(64, int(round(value / 8) * 8))
 
 
 def txt2img_inputs(inputs: dict[str, Any], current_checkpoint: Callable[[], str | None]) -> dict[str, Any]:

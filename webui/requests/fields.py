@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from webui.errors import InvalidParameter
 from webui.server.names import MAX_NAME_CHARS
 
+MIN_PIXELS = 64
 MAX_PIXELS = 4096
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 65536
@@ -88,13 +89,28 @@ def multiple_of_8(value: int) -> int:
     return value
 
 
+def size_near(pixels: float) -> int:
+    """A size for ``pixels``: the nearest multiple of 8, at least MIN_PIXELS."""
+    return max(MIN_PIXELS, int(round(pixels / 8) * 8))
+
+
 def round_to_8(value: Any) -> Any:
-    """A number of pixels rounded to the nearest multiple of 8 (other values pass to validation)."""
+    """A validator: a number of pixels rounded to the nearest multiple of 8, not raised to
+    MIN_PIXELS (what is too small is refused); other values pass to validation."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         return value
     return int(round(number / 8) * 8) if math.isfinite(number) else value
+
+
+# A1111's values that make the hires pass use the first pass's sampler, scheduler or checkpoint.
+USE_SAME = frozenset({"use same sampler", "use same scheduler", "use same checkpoint"})
+
+
+def is_use_same(value: str | None) -> bool:
+    """Whether a hires sampler/scheduler/checkpoint value means "as the first pass" (unset too)."""
+    return value is None or not value.strip() or value.strip().lower() in USE_SAME
 
 
 def _key(text: str) -> str:
@@ -126,7 +142,7 @@ def choice(enum: type[Enum]) -> BeforeValidator:
     return BeforeValidator(parse)
 
 
-Pixels = Annotated[int, Field(ge=64, le=MAX_PIXELS), AfterValidator(multiple_of_8)]
+Pixels = Annotated[int, Field(ge=MIN_PIXELS, le=MAX_PIXELS), AfterValidator(multiple_of_8)]
 HiresPixels = Annotated[int, Field(ge=0, le=2 * MAX_PIXELS), AfterValidator(multiple_of_8)]
 Seed = Annotated[int, Field(ge=-1, le=MAX_SEED)]
 Fraction = Annotated[float, Field(ge=0, le=1)]

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from webui.requests.fields import USE_SAME
+
 _KEY = re.compile(r"\w[\w \-/]+")
 _SIZE = re.compile(r"(\d+)x(\d+)")
-_SAME = {"use same sampler", "use same scheduler", "use same checkpoint"}
 
 
 def _flag(text: str) -> bool:
@@ -163,7 +164,7 @@ def parse_infotext(text: str) -> Infotext:
         result.parameters["negative_prompt"] = "\n".join(negative)
     for key, value in pairs:
         known = _FIELDS.get(key)
-        if known is None or value.strip().lower() in _SAME:
+        if known is None or value.strip().lower() in USE_SAME:
             if known is None:
                 result.other[key] = value
             continue

@@ -35,6 +35,7 @@ from webui.requests.fields import (
     only_on,
     round_to_8,
 )
+from webui.transport.http import MAX_TIMEOUT, MIN_TIMEOUT
 
 
 class ResizeMode(IntEnum):
@@ -240,7 +241,7 @@ class ToolOptions(BaseModel):
     model_config = CONFIG
 
     # Seconds to wait for the server; unset = the provider's timeout.
-    timeout: float | None = Field(None, ge=1, le=86400)
+    timeout: float | None = Field(None, ge=MIN_TIMEOUT, le=MAX_TIMEOUT)
     # Merged into the request last; keys A1111 does not know pass through unchecked.
     extra_payload: JsonObject | None = None
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from webui.errors import InvalidParameter
 from webui.images.sources import InputImage
-from webui.requests.fields import MAX_PIXELS
+from webui.requests.fields import MAX_PIXELS, size_near
 from webui.requests.models import GenerationOptions, GenerationRequest, Img2ImgRequest, Txt2ImgRequest
 from webui.server.flavour import Flavour
 
@@ -30,10 +30,6 @@ def split_extra(model: type[BaseModel], extra: dict[str, Any] | None) -> tuple[d
     for key, value in (extra or {}).items():
         (known if key in model.model_fields else unknown)[key] = value
     return known, unknown
-
-
-def round_to_8(pixels: int) -> int:
-    return max(64, round(pixels / 8) * 8)
 
 
 def _override_settings(request: GenerationRequest, options: GenerationOptions, flavour: Flavour) -> dict[str, Any]:
@@ -91,7 +87,7 @@ def build_payload(
 
 def _fitting_size(width: int, height: int, longest: int = 1536) -> tuple[int, int]:
     scale = min(1.0, longest / max(width, height))
-    return round_to_8(int(width * scale)), round_to_8(int(height * scale))
+    return size_near(int(width * scale)), size_near(int(height * scale))
 
 
 def with_init_images(request: Img2ImgRequest, images: list[InputImage], mask: InputImage | None) -> Img2ImgRequest:
@@ -112,7 +108,7 @@ def with_init_images(request: Img2ImgRequest, images: list[InputImage], mask: In
     first = images[0].image
     for name, pixels in (("width", first.width), ("height", first.height)):
         if getattr(request, name) is None:
-            update[name] = round_to_8(pixels)
+            update[name] = size_near(pixels)
             if update[name] > MAX_PIXELS:
                 width, height = _fitting_size(first.width, first.height)
                 raise InvalidParameter(

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from webui.errors import ApiDisabled, InvalidResponse, ServerRejected, WebUIError
+from webui.requests.fields import Name
 from webui.server.cache import LIST_TTL, TTLCache
 from webui.server.flavour import Family, Flavour
 from webui.server.names import MAX_NAME_CHARS, Choice
@@ -32,7 +33,6 @@ LATENT_MODES_FALLBACK = (
 # Scheduler labels of A1111 1.9, which has the field but no /schedulers list.
 A1111_19_SCHEDULERS = ("Automatic", "Uniform", "Karras", "Exponential", "Polyexponential", "SGM Uniform")
 
-Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
 Text = Annotated[str, StringConstraints(max_length=65536)]
 
 

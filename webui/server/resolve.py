@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from webui.errors import InvalidParameter
+from webui.requests.fields import is_use_same
 from webui.requests.models import GenerationOptions, GenerationRequest
 from webui.requests.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
 from webui.server.catalog import Catalog
@@ -17,12 +18,7 @@ from webui.server.flavour import Family, Flavour
 from webui.server.names import Choice, resolve
 
 PROMPT_FIELDS = ("prompt", "negative_prompt", "hr_prompt", "hr_negative_prompt")
-SAME_AS_FIRST_PASS = {"use same sampler", "use same scheduler", "use same checkpoint", ""}
 AUTOMATIC = "Automatic"
-
-
-def _is_same(value: str | None) -> bool:
-    return value is None or value.strip().lower() in SAME_AS_FIRST_PASS
 
 
 def _is_automatic(scheduler: str) -> bool:
@@ -147,13 +143,13 @@ class NameResolver:
             update["override_settings"] = settings
         for field in ("refiner_checkpoint", "hr_checkpoint_name"):
             value = getattr(request, field, None)
-            if value is not None and not _is_same(value) and value.strip().lower() != "none":
+            if value is not None and not is_use_same(value) and value.strip().lower() != "none":
                 update[field] = self.checkpoint(value, field)
         sampler, scheduler = self.sampler_and_scheduler(request.sampler_name, request.scheduler, "")
         update["sampler_name"], update["scheduler"] = sampler, scheduler
         if hasattr(request, "hr_sampler_name"):
-            hr_sampler = None if _is_same(request.hr_sampler_name) else request.hr_sampler_name
-            hr_scheduler = None if _is_same(request.hr_scheduler) else request.hr_scheduler
+            hr_sampler = None if is_use_same(request.hr_sampler_name) else request.hr_sampler_name
+            hr_scheduler = None if is_use_same(request.hr_scheduler) else request.hr_scheduler
             if hr_scheduler is not None and hr_sampler is None and self.flavour.combined_sampler_names:
                 hr_sampler = sampler
             update["hr_sampler_name"], update["hr_scheduler"] = self.sampler_and_scheduler(

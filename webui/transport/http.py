@@ -36,8 +36,8 @@ from webui.transport.net import Deadline, DeadlinePassed, NetError, Origin, TooL
 from webui.units import mib
 
 DEFAULT_TIMEOUT = 600.0
-MIN_TIMEOUT = 1.0
-MAX_TIMEOUT = 86400.0
+MIN_TIMEOUT = 1
+MAX_TIMEOUT = 86400
 LIST_TIMEOUT = 30.0
 LIST_MAX_BYTES = 64 * 1024 * 1024
 _REDIRECTS = 3
