@@ -1,25 +1,15 @@
 import logging
-from typing import Any
 
-import yaml
 from dify_plugin import DifyPluginEnv, Plugin
 from dify_plugin.config.logger_format import plugin_logger_handler
 from dify_plugin.core.utils import yaml_loader
 
+from glue.startup import FastYaml
 
-class _LibYaml:
-    """PyYAML with libyaml's loader: the SDK reads the tool YAML (four languages, some 80
-    parameters per tool) with the pure-Python one, a quarter of a second at every start."""
-
-    YAMLError = yaml.YAMLError
-
-    @staticmethod
-    def safe_load(stream: Any) -> Any:
-        return yaml.load(stream, Loader=yaml.CSafeLoader)
-
-
-if hasattr(yaml, "CSafeLoader") and hasattr(yaml_loader, "yaml"):
-    yaml_loader.yaml = _LibYaml
+# The SDK reads the declarations with yaml_loader.yaml.safe_load; glue/startup.py says why
+# this replaces it, and why it must stay.
+if hasattr(yaml_loader, "yaml"):
+    yaml_loader.yaml = FastYaml
 
 # The plugin's own log lines (server, route, status, time; never a secret) go to the
 # daemon's log as "log" events.

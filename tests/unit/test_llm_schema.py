@@ -9,17 +9,16 @@ with an ``enum`` of its option values); the description is ``llm_description`` o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from scripts import gen_tools
+
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = sorted(path.stem for path in (ROOT / "tools").glob("*.yaml"))
-HIDDEN_TYPES = {"file", "files", "system-files"}
-AS_STRING = {"select", "secret-input"}
+TOOLS = list(gen_tools.spec_tools())
 
 
 def tool_yaml(name: str) -> dict[str, Any]:
@@ -28,23 +27,11 @@ def tool_yaml(name: str) -> dict[str, Any]:
 
 def llm_function(name: str) -> dict[str, Any]:
     """The function definition Dify sends the LLM for tool ``name``."""
-    tool = tool_yaml(name)
-    schema: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
-    for parameter in tool["parameters"]:
-        if parameter["form"] != "llm" or parameter["type"] in HIDDEN_TYPES:
-            continue
-        kind = "string" if parameter["type"] in AS_STRING else parameter["type"]
-        prop: dict[str, Any] = {"type": kind, "description": parameter.get("llm_description") or ""}
-        if parameter["type"] == "select" and parameter.get("options"):
-            prop["enum"] = [option["value"] for option in parameter["options"]]
-        schema["properties"][parameter["name"]] = prop
-        if parameter.get("required"):
-            schema["required"].append(parameter["name"])
-    return {"name": tool["identity"]["name"], "description": tool["description"]["llm"], "parameters": schema}
+    return gen_tools.llm_function(tool_yaml(name))
 
 
 def size(function: dict[str, Any]) -> int:
-    return len(json.dumps(function, ensure_ascii=False))
+    return gen_tools.schema_size(function)
 
 
 def test_generate_image_fits_a_small_models_context():

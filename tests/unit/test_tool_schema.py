@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from glue.startup import FastYaml
 from scripts import gen_tools
 from tests.emulator.flavours import capture
 from webui.requests.inputs import parse_inputs
@@ -202,8 +203,22 @@ def test_each_tool_speaks_english_japanese_and_chinese(tool):
     assert {"en_US", "ja_JP", "zh_Hans"} <= set(identity["label"]) & set(description["human"])
 
 
-def test_libyaml_reads_every_declaration_as_the_sdk_would():
-    """main.py hands the SDK libyaml's safe loader (for a faster start): same result as PyYAML's."""
+def test_the_start_up_loader_reads_every_declaration_as_the_sdk_would():
+    """main.py hands the SDK a faster loader (JSON copies, else libyaml): same documents as
+    PyYAML's own loader, and a YAML changed by hand is read from the YAML, not its stale copy."""
     for path in [*(ROOT / "tools").glob("*.yaml"), ROOT / "provider/sdwebui.yaml", ROOT / "manifest.yaml"]:
         text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as stream:
+            assert FastYaml.safe_load(stream) == yaml.safe_load(text), path.name
         assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text), path.name
+
+
+def test_a_stale_json_copy_is_not_used(tmp_path):
+    source = (ROOT / "tools/png_info.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "png_info.yaml"
+    changed.write_text(source.replace("png_info", "png_info_changed"), encoding="utf-8")
+    (tmp_path / "png_info.yaml.json").write_text(
+        (ROOT / "tools/png_info.yaml.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with changed.open(encoding="utf-8") as stream:
+        assert FastYaml.safe_load(stream)["identity"]["name"] == "png_info_changed"
