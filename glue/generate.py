@@ -19,6 +19,7 @@ from webui import (
     GenerationOptions,
     GenerationRequest,
     Img2ImgRequest,
+    Inputs,
     Job,
     JobResultRequest,
     ProgressWatcher,
@@ -58,7 +59,7 @@ def _run(
             parameters = adapt(parameters, client)
         init = Img2ImgImages.take(parameters) if model is Img2ImgRequest else None
         control = ControlNetFiles.take(parameters)
-        inputs = parse_inputs(model, parameters)
+        inputs: Inputs[Txt2ImgRequest | Img2ImgRequest, GenerationOptions] = parse_inputs(model, parameters)
         timeout, policy = client.seconds(inputs.options.timeout), image_policy(config)
         images, mask = init.load(timeout, policy) if init else ([], None)
         control_images = control.load(timeout, policy)

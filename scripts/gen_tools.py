@@ -120,7 +120,7 @@ def render_parameter(tool: str, name: str, spec: dict[str, Any], setting: bool =
         out["multiple"] = True
     if kind == "select":
         labels = spec.get("options", {})
-        out["options"] = [{"value": member.name, "label": labels[member.name]} for member in base]
+        out["options"] = [{"value": member.name, "label": labels[member.name]} for member in base or []]
     default = field.default if field is not None else None
     if default not in (None, "", PydanticUndefined) and kind in ("number", "boolean", "select", "string"):
         out["default"] = default.name if isinstance(default, Enum) else default

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
+.venv/bin/python -m mypy
 .venv/bin/python -m pytest "$@"

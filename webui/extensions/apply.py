@@ -79,13 +79,13 @@ def _adetailer(scripts: dict[str, Any], units: list[adetailer.ADetailerUnit], ca
     scripts[key] = {"args": [enable, skip_img2img, *args]}
 
 
-def with_extensions(
-    request: GenerationRequest,
+def with_extensions[R: GenerationRequest](
+    request: R,
     options: GenerationOptions,
     images: ControlImages,
     catalog: Catalog,
     flavour: Flavour,
-) -> GenerationRequest:
+) -> R:
     """``request`` with the ControlNet and ADetailer units its options ask for."""
     control_units = controlnet.requested_units(options, images.typed, images.listed)
     detailer_units = adetailer.requested_units(options)

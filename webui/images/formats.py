@@ -37,13 +37,13 @@ class ImageInfo:
         return "jpg" if self.format == "jpeg" else self.format
 
 
-def _png_size(data: bytes) -> tuple[int, int] | None:
+def _png_size(data: bytes | bytearray) -> tuple[int, int] | None:
     if len(data) < 24 or data[12:16] != b"IHDR":
         return None
     return struct.unpack(">II", data[16:24])
 
 
-def _jpeg_segments(data: bytes):
+def _jpeg_segments(data: bytes | bytearray):
     """(marker, position) of each JPEG segment up to and including the first SOS."""
     pos = 2
     while pos + 4 <= len(data):
@@ -63,7 +63,7 @@ def _jpeg_segments(data: bytes):
         pos += 2 + length
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+def _jpeg_size(data: bytes | bytearray) -> tuple[int, int] | None:
     for marker, pos in _jpeg_segments(data):
         if marker in _JPEG_SOF:
             if pos + 9 > len(data):
@@ -73,7 +73,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _webp_size(data: bytes) -> tuple[int, int] | None:
+def _webp_size(data: bytes | bytearray) -> tuple[int, int] | None:
     chunk = data[12:16]
     if chunk == b"VP8 " and len(data) >= 30:
         width, height = struct.unpack("<HH", data[26:30])
@@ -88,7 +88,7 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def sniff(data: bytes) -> ImageInfo | None:
+def sniff(data: bytes | bytearray) -> ImageInfo | None:
     """Format and size of a PNG, JPEG or WebP image, or None for anything else."""
     if data.startswith(_PNG_SIGNATURE):
         kind, size = "png", _png_size(data)
@@ -103,7 +103,7 @@ def sniff(data: bytes) -> ImageInfo | None:
     return ImageInfo(kind, *size)
 
 
-def _png_complete(data: bytes) -> bool:
+def _png_complete(data: bytes | bytearray) -> bool:
     pos = len(_PNG_SIGNATURE)
     while pos + 8 <= len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
@@ -114,14 +114,14 @@ def _png_complete(data: bytes) -> bool:
     return False
 
 
-def _jpeg_complete(data: bytes) -> bool:
+def _jpeg_complete(data: bytes | bytearray) -> bool:
     for marker, pos in _jpeg_segments(data):
         if marker == _JPEG_SOS:
             return data.find(b"\xff\xd9", pos + 2) != -1
     return False
 
 
-def is_complete(data: bytes, info: ImageInfo) -> bool:
+def is_complete(data: bytes | bytearray, info: ImageInfo) -> bool:
     """Whether the whole image is there (catches truncation). Bytes after the image's
     end are allowed: phone "motion photos" and some editors append data, and the
     WebUI loads such files fine."""
@@ -133,7 +133,7 @@ def is_complete(data: bytes, info: ImageInfo) -> bool:
     return len(data) >= riff_size + 8
 
 
-def describe_bytes(data: bytes) -> str:
+def describe_bytes(data: bytes | bytearray) -> str:
     """A short guess at what non-image bytes are, for error messages."""
     head = data[:64].lstrip()
     if not data:
@@ -155,7 +155,7 @@ def describe_bytes(data: bytes) -> str:
     return "not a PNG, JPEG or WebP image"
 
 
-def check_image(data: bytes, what: str, error: type[WebUIError] = InputImageError) -> ImageInfo:
+def check_image(data: bytes | bytearray, what: str, error: type[WebUIError] = InputImageError) -> ImageInfo:
     """The one image check: ``data`` must be a whole PNG/JPEG/WebP image, else ``error``
     (InputImageError for inputs, InvalidResponse for a server's answer)."""
     info = sniff(data)
@@ -204,5 +204,5 @@ def looks_like_base64(text: str) -> bool:
     return len(sample) >= 16 and all(byte in _BASE64_ALPHABET for byte in sample)
 
 
-def encode_base64(data: bytes) -> str:
+def encode_base64(data: bytes | bytearray) -> str:
     return base64.b64encode(data).decode("ascii")

@@ -147,7 +147,8 @@ def parse_generation(body: Any, *, images_expected: bool = True) -> GenerationRe
     first = first if isinstance(first, int) and 0 <= first < len(encoded) else 0
     seeds, subseeds = _int_list(info.get("all_seeds")), _int_list(info.get("all_subseeds"))
     generated = len(seeds) or len(encoded) - first
-    infotexts = info.get("infotexts") if isinstance(info.get("infotexts"), list) else []
+    listed = info.get("infotexts")
+    infotexts: list[Any] = listed if isinstance(listed, list) else []
     images: list[OutputImage] = []
     total = len(encoded)
     for index in range(total):

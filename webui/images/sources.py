@@ -34,7 +34,7 @@ PRIVATE_SETTING = "allow_private_image_urls"
 
 @dataclass(frozen=True)
 class InputImage:
-    data: bytes
+    data: bytes | bytearray
     image: ImageInfo
 
     def base64(self) -> str:
@@ -64,7 +64,7 @@ def download(
     policy: AddressPolicy,
     max_bytes: int = MAX_INPUT_BYTES,
     hint: str = "",
-) -> bytes:
+) -> bytes | bytearray:
     """GET ``url`` within ``timeout`` seconds and at most ``max_bytes``, following at most
     five redirects, each checked by ``policy``; ``hint`` is added to network errors."""
     deadline = Deadline.after(timeout)
@@ -94,7 +94,7 @@ def download(
     raise InputImageError(f"{what}: {shown_url(url)} redirects more than {_REDIRECTS} times.")
 
 
-def from_bytes(data: bytes, what: str) -> InputImage:
+def from_bytes(data: bytes | bytearray, what: str) -> InputImage:
     return InputImage(data, check_image(data, what))
 
 

@@ -114,12 +114,14 @@ def results(transport: Transport, task_id: str, timeout: float) -> GenerationRes
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise InvalidResponse(f"Picture {index + 1} of the task's results is not an object.")
-        data, info = decode_image(item.get("image"), f"Picture {index + 1} of the task's results")
+        data, picture = decode_image(item.get("image"), f"Picture {index + 1} of the task's results")
         infotext = item.get("infotext") if isinstance(item.get("infotext"), str) else None
         settings = parse_infotext(infotext).parameters if infotext else {}
         first = first or settings
         seed = settings.get("seed")
-        images.append(OutputImage(data, info, "image", index, seed if isinstance(seed, int) else None, None, infotext))
+        images.append(
+            OutputImage(data, picture, "image", index, seed if isinstance(seed, int) else None, None, infotext)
+        )
         items[index] = None
     info = {
         "sd_model_name": first.get("checkpoint"),

@@ -13,6 +13,7 @@ from enum import Enum, IntEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import ErrorDetails
 
 from webui.errors import InvalidParameter
 from webui.server.names import MAX_NAME_CHARS
@@ -184,7 +185,7 @@ def unit_inputs(
     return create_model(name, __config__=CONFIG, **extra, **typed)  # type: ignore[call-overload]
 
 
-def _describe_error(error: dict[str, Any], model: type[BaseModel], prefix: str = "") -> str:
+def _describe_error(error: ErrorDetails, model: type[BaseModel], prefix: str = "") -> str:
     loc = [str(part) for part in error["loc"]]
     name = ".".join([prefix, *loc] if prefix else loc)
     kind = error["type"]

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from webui.requests.fields import parse_model
 from webui.requests.infotext import parse_infotext
-from webui.requests.models import GenerationOptions, ToolOptions
+from webui.requests.models import GenerationOptions, GenerationRequest, ToolOptions
 from webui.requests.payload import split_extra
 
 # Text fields where an empty string is a value, not "unset".
@@ -48,7 +48,7 @@ def parse_inputs[R: BaseModel, O: ToolOptions](
     unused: dict[str, str] = {}
     infotext = values.pop("infotext", None)
     if isinstance(infotext, str) and infotext.strip() and "infotext" in model.model_fields:
-        parsed = parse_infotext(parse_model(model, {"infotext": infotext}).infotext or "")
+        parsed = parse_infotext(parse_model(GenerationRequest, {"infotext": infotext}).infotext or "")
         accepted = parsed.only(set(model.model_fields) | set(options_model.model_fields))
         unused = accepted.other
         defaults = {name: value for name, value in accepted.parameters.items() if name not in values}

@@ -76,8 +76,9 @@ class GenerationRequest(BaseModel):
     n_iter: int = Field(1, ge=1, le=100)
     steps: int = Field(20, ge=1, le=150)
     cfg_scale: float = Field(7.0, ge=0, le=30)
-    width: Pixels = 512
-    height: Pixels = 512
+    # txt2img: 512 by default; img2img: unset is the init image's size
+    width: Pixels | None = None
+    height: Pixels | None = None
     restore_faces: bool | None = None
     tiling: bool | None = None
     do_not_save_samples: bool | None = None
@@ -111,6 +112,9 @@ class GenerationRequest(BaseModel):
 class Txt2ImgRequest(GenerationRequest):
     """POST /sdapi/v1/txt2img."""
 
+    width: Pixels = 512
+    height: Pixels = 512
+
     enable_hr: bool | None = None
     firstphase_width: int | None = Field(None, ge=0, le=MAX_PIXELS)
     firstphase_height: int | None = Field(None, ge=0, le=MAX_PIXELS)
@@ -129,8 +133,6 @@ class Txt2ImgRequest(GenerationRequest):
 class Img2ImgRequest(GenerationRequest):
     """POST /sdapi/v1/img2img. Width/height unset = the init image's size."""
 
-    width: Pixels | None = None
-    height: Pixels | None = None
     init_images: list[str] | None = None
     resize_mode: Annotated[ResizeMode, choice(ResizeMode)] | None = None
     denoising_strength: Fraction = 0.75

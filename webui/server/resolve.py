@@ -11,7 +11,7 @@ from typing import Any
 
 from webui.errors import InvalidParameter
 from webui.requests.fields import is_use_same
-from webui.requests.models import GenerationOptions, GenerationRequest
+from webui.requests.models import GenerationOptions, GenerationRequest, Txt2ImgRequest
 from webui.requests.prompt import find_tags, lora_tags, parse_lora_list, rename_tags
 from webui.server.catalog import Catalog
 from webui.server.flavour import Family, Flavour
@@ -123,9 +123,7 @@ class NameResolver:
             update["prompt"] = f"{prompt} {rename_tags(extra, renames)}".strip()
         return update
 
-    def apply(
-        self, request: GenerationRequest, options: GenerationOptions
-    ) -> tuple[GenerationRequest, GenerationOptions]:
+    def apply[R: GenerationRequest](self, request: R, options: GenerationOptions) -> tuple[R, GenerationOptions]:
         """Copies of request and options with every given name checked and canonical."""
         update: dict[str, Any] = self.prompts(request, options)
         if request.styles:
@@ -147,7 +145,7 @@ class NameResolver:
                 update[field] = self.checkpoint(value, field)
         sampler, scheduler = self.sampler_and_scheduler(request.sampler_name, request.scheduler, "")
         update["sampler_name"], update["scheduler"] = sampler, scheduler
-        if hasattr(request, "hr_sampler_name"):
+        if isinstance(request, Txt2ImgRequest):
             hr_sampler = None if is_use_same(request.hr_sampler_name) else request.hr_sampler_name
             hr_scheduler = None if is_use_same(request.hr_scheduler) else request.hr_scheduler
             if hr_scheduler is not None and hr_sampler is None and self.flavour.combined_sampler_names:

@@ -26,7 +26,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Buffer, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from urllib.parse import urljoin, urlsplit
@@ -176,7 +176,7 @@ class _DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Buffer) -> int:
         self._sock.settimeout(self._deadline.remaining())
         return self._sock.recv_into(buffer)
 
@@ -320,7 +320,7 @@ def fetch(
     try:
         sock = _connect(origin, deadline, policy, verify)
         connection = http.client.HTTPConnection(origin.host, origin.port)
-        connection.sock = _DeadlineSocket(sock, deadline)  # type: ignore[assignment]
+        connection.sock = _DeadlineSocket(sock, deadline)
         sent = {"Accept-Encoding": "gzip", "Connection": "close", **(headers or {})}
         connection.request(method, target, body=body, headers=sent)
         answer = connection.getresponse()
