@@ -16,7 +16,7 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 from glue.budget import bounded, bounded_text
 from glue.call import DIFY_MAX_FILE_BYTES
 from glue.session import in_agent
-from webui import Generation, InvalidResponse, OutputImage, mib
+from webui import Generation, ImageRole, InvalidResponse, OutputImage, mib
 
 # Never cut from the JSON summary or the variables.
 PROTECTED = ("seeds", "subseeds", "seed", "image_count", "width", "height", "filename", "role")
@@ -29,9 +29,9 @@ def _filenames(prefix: str, images: list[OutputImage]) -> list[str]:
     counters: dict[str, int] = {}
     extras = 0
     for image in images:
-        if image.role == "grid":
+        if image.role is ImageRole.GRID:
             stem = f"{prefix}_grid"
-        elif image.role == "extra":
+        elif image.role is ImageRole.EXTRA:
             extras += 1
             stem = f"{prefix}_extra_{extras}"
         else:

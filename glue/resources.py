@@ -11,15 +11,15 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 from glue.budget import bounded_text
 from glue.call import webui_call
 from glue.outputs import summary_messages
-from webui import list_resources, parse_kinds
+from webui import ResourceKind, list_resources, parse_kinds
 
 _SHOWN = 25
 
 
-def _names(kind: str, value: Any) -> list[str]:
-    if kind == "checkpoints":
+def _names(kind: ResourceKind, value: Any) -> list[str]:
+    if kind is ResourceKind.CHECKPOINTS:
         return [item["title"] for item in value]
-    if kind == "loras":
+    if kind is ResourceKind.LORAS:
         return [item["name"] for item in value or []]
     return list(value or [])
 
@@ -39,7 +39,7 @@ def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolI
     lines = [f"{server} at {config.base_url}"]
     for kind in kinds:
         value = resources[kind]
-        if kind == "controlnet":
+        if kind is ResourceKind.CONTROLNET:
             if value is None:
                 lines.append("controlnet: not installed")
                 continue
@@ -47,7 +47,7 @@ def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolI
                 variables[f"controlnet_{part}"] = value[part]
                 lines.append(_line(f"controlnet_{part}", value[part]))
             continue
-        if kind == "loras" and value is None:
+        if kind is ResourceKind.LORAS and value is None:
             lines.append("loras: this server has no LoRA list (/sdapi/v1/loras)")
             continue
         names = _names(kind, value)

@@ -40,10 +40,10 @@ from webui.errors import (
     clip,
 )
 from webui.extensions.apply import ControlImages
-from webui.images.results import GenerationResult, OutputImage, PictureLimit
+from webui.images.results import GenerationResult, ImageRole, OutputImage, PictureLimit
 from webui.images.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
 from webui.jobs.progress import ProgressWatcher, new_task_id
-from webui.jobs.scheduler import Job
+from webui.jobs.scheduler import Job, JobState
 from webui.requests.compact import txt2img_inputs
 from webui.requests.inputs import Inputs, parse_inputs
 from webui.requests.models import (
@@ -55,13 +55,15 @@ from webui.requests.models import (
     InterrogateRequest,
     JobResultRequest,
     PngInfoRequest,
+    RequestKind,
     ToolOptions,
     Txt2ImgRequest,
 )
 from webui.server.cache import TTLCache
 from webui.server.catalog import CHOICES
+from webui.server.flavour import Band, Family, Flavour
 from webui.server.names import Choice
-from webui.server.resources import list_resources, parse_kinds
+from webui.server.resources import ResourceKind, list_resources, parse_kinds
 from webui.transport.http import DEFAULT_TIMEOUT, ServerConfig, redact, shown_url
 from webui.transport.net import AddressPolicy, NetError, Origin
 from webui.units import mib
@@ -73,16 +75,20 @@ __all__ = [
     "AddressPolicy",
     "ApiDisabled",
     "AuthenticationFailed",
+    "Band",
     "Choice",
     "ControlImages",
     "ExtensionMissing",
     "ExtrasRequest",
+    "Family",
+    "Flavour",
     "GenerateImageRequest",
     "Generation",
     "GenerationOptions",
     "GenerationRequest",
     "GenerationResult",
     "GenerationTimeout",
+    "ImageRole",
     "Img2ImgRequest",
     "InputError",
     "InputImage",
@@ -94,6 +100,7 @@ __all__ = [
     "Job",
     "JobFailed",
     "JobResultRequest",
+    "JobState",
     "NetError",
     "Origin",
     "OutputImage",
@@ -101,6 +108,8 @@ __all__ = [
     "PngInfoRequest",
     "Prepared",
     "ProgressWatcher",
+    "RequestKind",
+    "ResourceKind",
     "ServerConfig",
     "ServerError",
     "ServerFailed",

@@ -19,6 +19,7 @@ from webui.requests.models import (
     GenerationOptions,
     Img2ImgRequest,
     InterrogateModel,
+    RequestKind,
     ToolOptions,
     Txt2ImgRequest,
 )
@@ -50,7 +51,7 @@ def summarize(value: Any) -> Any:
 class Prepared:
     """A checked txt2img/img2img request, built for the server it goes to."""
 
-    kind: str  # "txt2img" or "img2img": the route
+    kind: RequestKind
     payload: dict[str, Any]
     flavour: Flavour
 
@@ -148,7 +149,7 @@ class WebUIClient:
         check_request(request, passthrough)
         request, options = NameResolver(self.catalog, flavour).apply(request, options)
         request = with_extensions(request, options, control_images or ControlImages(), self.catalog, flavour)
-        kind = "img2img" if isinstance(request, Img2ImgRequest) else "txt2img"
+        kind = RequestKind.IMG2IMG if isinstance(request, Img2ImgRequest) else RequestKind.TXT2IMG
         return Prepared(kind, build_payload(request, options, flavour, passthrough), flavour)
 
     def generate(self, prepared: Prepared, options: GenerationOptions) -> Generation:

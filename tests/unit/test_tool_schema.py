@@ -222,3 +222,13 @@ def test_a_stale_json_copy_is_not_used(tmp_path):
     )
     with changed.open(encoding="utf-8") as stream:
         assert FastYaml.safe_load(stream)["identity"]["name"] == "png_info_changed"
+
+
+def test_list_resources_names_every_list_it_has():
+    """The include parameter's text lists exactly the kinds list_resources gives, in order."""
+    from webui import ResourceKind
+
+    for language, text in spec_parameters()["include"]["human"].items():
+        named = [kind for kind in ResourceKind if kind.value in text]
+        assert named == list(ResourceKind), f"{language}: {text}"
+        assert [text.index(kind.value) for kind in named] == sorted(text.index(kind.value) for kind in named)

@@ -11,7 +11,7 @@ from typing import Any
 
 from webui.errors import InvalidParameter, InvalidResponse
 from webui.images.formats import ImageInfo
-from webui.images.results import OutputImage, PictureLimit, decode_image
+from webui.images.results import ImageRole, OutputImage, PictureLimit, decode_image
 from webui.images.sources import InputImage
 from webui.requests.models import ExtrasRequest
 from webui.units import mib
@@ -99,7 +99,7 @@ def parse_extras(body: Any, count: int) -> tuple[list[OutputImage], str]:
     images = []
     for index, item in enumerate(encoded):
         data, info = decode_image(item, f"Upscaled image {index + 1} of {len(encoded)}")
-        images.append(OutputImage(data, info, "image", index))
+        images.append(OutputImage(data, info, ImageRole.IMAGE, index))
         encoded[index] = None
     html = body.get("html_info")
     return images, html if isinstance(html, str) else ""

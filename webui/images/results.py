@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from webui.errors import InvalidResponse
@@ -41,11 +42,19 @@ def answer_limit(images: int, max_image_bytes: int, extra_images: int = 3) -> in
     return min(ANSWER_MAX_BYTES, (max(images, 1) + extra_images) * per_image + 1024 * 1024)
 
 
+class ImageRole(StrEnum):
+    """What a picture of an answer is."""
+
+    IMAGE = "image"  # a generated picture
+    GRID = "grid"  # the grid A1111 puts first for batches
+    EXTRA = "extra"  # masks, ControlNet maps, extension output after the pictures
+
+
 @dataclass
 class OutputImage:
     data: bytes
     image: ImageInfo
-    role: str  # "image" (generated), "grid", or "extra"
+    role: ImageRole
     index: int  # position in the server's answer
     seed: int | None = None
     subseed: int | None = None
@@ -59,7 +68,7 @@ class GenerationResult:
 
     @property
     def generated(self) -> list[OutputImage]:
-        return [image for image in self.images if image.role == "image"]
+        return [image for image in self.images if image.role is ImageRole.IMAGE]
 
     @property
     def seeds(self) -> list[int]:
@@ -155,12 +164,12 @@ def parse_generation(body: Any, *, images_expected: bool = True) -> GenerationRe
         data, image_info = decode_image(encoded[index], f"Image {index + 1} of {total} in the server's answer")
         encoded[index] = None
         position = index - first
-        role = "grid" if index < first else "image" if position < generated else "extra"
+        role = ImageRole.GRID if index < first else ImageRole.IMAGE if position < generated else ImageRole.EXTRA
         image = OutputImage(data, image_info, role, index)
-        if role == "image":
+        if role is ImageRole.IMAGE:
             image.seed = seeds[position] if position < len(seeds) else None
             image.subseed = subseeds[position] if position < len(subseeds) else None
-        if role != "extra" and index < len(infotexts) and isinstance(infotexts[index], str):
+        if role is not ImageRole.EXTRA and index < len(infotexts) and isinstance(infotexts[index], str):
             image.infotext = infotexts[index]
         images.append(image)
     return GenerationResult(images, info)

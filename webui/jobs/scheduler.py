@@ -14,15 +14,29 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from webui.errors import ApiDisabled, ExtensionMissing, InvalidParameter, InvalidResponse, JobFailed
-from webui.images.results import ANSWER_MAX_BYTES, GenerationResult, OutputImage, decode_image
+from webui.images.results import ANSWER_MAX_BYTES, GenerationResult, ImageRole, OutputImage, decode_image
 from webui.requests.infotext import parse_infotext
+from webui.requests.models import RequestKind
 from webui.transport.http import Transport
 
 PREFIX = "/agent-scheduler/v1"
-FINISHED = {"done", "failed", "interrupted"}
+
+
+class JobState(StrEnum):
+    """A queued task's status, as agent-scheduler names it."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+FINISHED = {JobState.DONE, JobState.FAILED, JobState.INTERRUPTED}
 POLL_INTERVAL = 2.0
 _MISSING = (
     "The WebUI has no agent-scheduler queue: install sd-webui-agent-scheduler (Extensions → Available, or "
@@ -33,17 +47,17 @@ _MISSING = (
 @dataclass
 class Job:
     task_id: str
-    status: str  # pending, running, done, failed, interrupted
-    kind: str = "txt2img"  # txt2img or img2img
+    status: JobState
+    kind: RequestKind = RequestKind.TXT2IMG
     position: int | None = None  # pending tasks ahead
     error: str | None = None
 
     @property
     def done(self) -> bool:
-        return self.status == "done"
+        return self.status == JobState.DONE
 
     def describe(self) -> str:
-        if self.status == "pending":
+        if self.status == JobState.PENDING:
             ahead = "next in line" if not self.position else f"{self.position} waiting ahead"
             return f"queued ({ahead})"
         return self.status
@@ -75,15 +89,15 @@ def enqueue(transport: Transport, kind: str, payload: dict[str, Any]) -> Job:
 def job(transport: Transport, task_id: str) -> Job:
     answer = _call(transport, "GET", f"/task/{task_id}", "read the task")
     data = answer.get("data") if isinstance(answer, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-        raise InvalidResponse("The WebUI's queue answered a task without a status.")
+    if not isinstance(data, dict) or data.get("status") not in set(JobState):
+        raise InvalidResponse("The WebUI's queue answered a task without a status it names.")
     position = data.get("position")
     return Job(
         task_id=task_id,
-        status=data["status"],
-        kind="img2img" if data.get("type") == "img2img" else "txt2img",
+        status=JobState(data["status"]),
+        kind=RequestKind.IMG2IMG if data.get("type") == RequestKind.IMG2IMG else RequestKind.TXT2IMG,
         position=position if isinstance(position, int) and not isinstance(position, bool) else None,
-        error=str(data["result"])[:2000] if data["status"] != "done" and data.get("result") else None,
+        error=str(data["result"])[:2000] if data["status"] != JobState.DONE and data.get("result") else None,
     )
 
 
@@ -94,7 +108,7 @@ def wait(transport: Transport, task_id: str, seconds: float) -> Job:
     while current.status not in FINISHED and time.monotonic() + POLL_INTERVAL <= deadline:
         time.sleep(POLL_INTERVAL)
         current = job(transport, task_id)
-    if current.status in ("failed", "interrupted"):
+    if current.status in (JobState.FAILED, JobState.INTERRUPTED):
         reason = current.error or "no reason given"
         raise JobFailed(f"The queued job {task_id} {current.status} on the WebUI: {reason}", 200, reason)
     return current
@@ -120,7 +134,7 @@ def results(transport: Transport, task_id: str, timeout: float) -> GenerationRes
         first = first or settings
         seed = settings.get("seed")
         images.append(
-            OutputImage(data, picture, "image", index, seed if isinstance(seed, int) else None, None, infotext)
+            OutputImage(data, picture, ImageRole.IMAGE, index, seed if isinstance(seed, int) else None, None, infotext)
         )
         items[index] = None
     info = {

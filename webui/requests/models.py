@@ -38,6 +38,13 @@ from webui.requests.fields import (
 from webui.transport.http import MAX_TIMEOUT, MIN_TIMEOUT
 
 
+class RequestKind(StrEnum):
+    """The generation routes: /sdapi/v1/<kind> (and the queue's /queue/<kind>)."""
+
+    TXT2IMG = "txt2img"
+    IMG2IMG = "img2img"
+
+
 class ResizeMode(IntEnum):
     just_resize = 0
     crop_and_resize = 1

@@ -19,6 +19,15 @@ class Family(StrEnum):
     SDNEXT = "sdnext"
 
 
+class Band(StrEnum):
+    """Which A1111 release line, as far as a client must tell them apart."""
+
+    NONE = ""  # not A1111
+    V1_10 = "1.10+"  # scheduler field and /sdapi/v1/schedulers
+    V1_9 = "1.9"  # scheduler field, no list
+    V1_8 = "1.8-"  # neither: combined sampler names
+
+
 _LABELS = {
     Family.A1111: "AUTOMATIC1111",
     Family.FORGE: "Forge",
@@ -32,8 +41,7 @@ class Flavour:
     """A server family plus the differences a client has to handle."""
 
     family: Family
-    # A1111 band: "1.10+" (has /schedulers), "1.9" (scheduler field, no list), "1.8-" (neither).
-    band: str = ""
+    band: Band = Band.NONE
     scheduler_field: bool = True
     schedulers_route: bool = True
 
@@ -117,10 +125,10 @@ def from_openapi(openapi: Any) -> Flavour | None:
     if "clip_skip" in props or "hr_force" in props or "/sdapi/v1/version" in paths:
         return Flavour(Family.SDNEXT, scheduler_field=False, schedulers_route=False)
     if "scheduler" not in props:
-        return Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)
+        return Flavour(Family.A1111, Band.V1_8, scheduler_field=False, schedulers_route=False)
     if not has_list:
-        return Flavour(Family.A1111, "1.9", scheduler_field=True, schedulers_route=False)
-    return Flavour(Family.A1111, "1.10+")
+        return Flavour(Family.A1111, Band.V1_9, scheduler_field=True, schedulers_route=False)
+    return Flavour(Family.A1111, Band.V1_10)
 
 
 def from_probes(*, sdnext_version: bool, sd_modules: bool, schedulers: bool, combined_samplers: bool) -> Flavour:
@@ -130,7 +138,7 @@ def from_probes(*, sdnext_version: bool, sd_modules: bool, schedulers: bool, com
     if sd_modules:
         return Flavour(Family.FORGE, schedulers_route=schedulers)
     if schedulers:
-        return Flavour(Family.A1111, "1.10+")
+        return Flavour(Family.A1111, Band.V1_10)
     if combined_samplers:
-        return Flavour(Family.A1111, "1.8-", scheduler_field=False, schedulers_route=False)
-    return Flavour(Family.A1111, "1.9", schedulers_route=False)
+        return Flavour(Family.A1111, Band.V1_8, scheduler_field=False, schedulers_route=False)
+    return Flavour(Family.A1111, Band.V1_9, schedulers_route=False)
