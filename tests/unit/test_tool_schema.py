@@ -13,6 +13,7 @@ field is reachable.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -232,3 +233,15 @@ def test_list_resources_names_every_list_it_has():
         named = [kind for kind in ResourceKind if kind.value in text]
         assert named == list(ResourceKind), f"{language}: {text}"
         assert [text.index(kind.value) for kind in named] == sorted(text.index(kind.value) for kind in named)
+
+
+def test_the_readmes_call_untyped_only_fields_without_a_parameter():
+    """README's list of fields reached only through extra_payload (the line naming `s_noise`)
+    names no field that txt2img or img2img has as a typed parameter."""
+    typed = {p["name"] for tool in ("txt2img", "img2img") for p in tool_yaml(tool)["parameters"]}
+    for readme in ("README.md", "readme/README_ja_JP.md", "readme/README_zh_Hans.md"):
+        text = (ROOT / readme).read_text(encoding="utf-8")
+        start = text.index("`s_noise`")
+        line = text[text.rfind("\n", 0, start) : text.find("\n", start)]
+        named = set(re.findall(r"`(\w+)`", line)) - {"extra_payload"}
+        assert named and not named & typed, f"{readme}: {sorted(named & typed)} have typed parameters now"
