@@ -14,6 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
 REFERENCE = re.compile(r"\{\{#([^.#]+)\.([^#]+)#\}\}")
 PROVIDER = "sdwebui/sdwebui/sdwebui"
+# What Dify writes on export: api/constants/dsl_version.py CURRENT_APP_DSL_VERSION. An older
+# minor version imports "with warnings", a newer one asks for confirmation.
+DSL_VERSION = "0.6.0"
+# The plugin daemon's plugin_unique_identifier: author/name:version@checksum
+UNIQUE_IDENTIFIER = re.compile(
+    r"^([a-z0-9_-]{1,64})/([a-z0-9_-]{1,255}):\d{1,4}(\.\d{1,4}){1,3}(-\w{1,16})?@[a-f0-9]{32,64}$"
+)
+# Dify's PluginDependency: the identifier's key for each kind of source
+DEPENDENCY_KEYS = {
+    "marketplace": {"marketplace_plugin_unique_identifier", "version"},
+    "github": {"repo", "version", "package", "github_plugin_unique_identifier"},
+    "package": {"plugin_unique_identifier", "version"},
+}
 
 
 def tool_yaml(name: str) -> dict[str, Any]:
@@ -150,3 +163,33 @@ def test_every_required_input_is_given(path):
             if agent:
                 filled = value not in (None, "", [])
             assert filled, f"{path.name}: node {title!r} ({name}) lacks the required input {param['name']!r}"
+
+
+def plugins_used(dsl: dict[str, Any]) -> set[str]:
+    """author/name of every plugin a node or the agent's model comes from."""
+    if "workflow" in dsl:
+        providers = [
+            node["data"].get("provider_id") or (node["data"].get("model") or {}).get("provider")
+            for node in dsl["workflow"]["graph"]["nodes"]
+        ]
+    else:
+        config = dsl["model_config"]
+        providers = [config["model"]["provider"], *(t["provider_id"] for t in config["agent_mode"]["tools"])]
+    return {"/".join(provider.split("/")[:2]) for provider in providers if provider}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_has_the_current_dsl_version_and_its_dependencies(path):
+    """Dify offers to install what `dependencies` names; this plugin, built locally, has no
+    identifier Dify could resolve (examples/README.md), so every other plugin used is listed."""
+    dsl = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert dsl["version"] == DSL_VERSION
+    named = set()
+    for dependency in dsl["dependencies"]:
+        assert set(dependency) == {"current_identifier", "type", "value"} and dependency["current_identifier"] is None
+        assert set(dependency["value"]) == DEPENDENCY_KEYS[dependency["type"]], dependency
+        identifier = next(v for k, v in dependency["value"].items() if k.endswith("plugin_unique_identifier"))
+        match = UNIQUE_IDENTIFIER.match(identifier)
+        assert match, f"{path.name}: {identifier!r} is not author/name:version@checksum"
+        named.add(f"{match.group(1)}/{match.group(2)}")
+    assert named == plugins_used(dsl) - {"sdwebui/sdwebui"}
