@@ -193,3 +193,25 @@ def test_example_has_the_current_dsl_version_and_its_dependencies(path):
         assert match, f"{path.name}: {identifier!r} is not author/name:version@checksum"
         named.add(f"{match.group(1)}/{match.group(2)}")
     assert named == plugins_used(dsl) - {"sdwebui/sdwebui"}
+
+
+WORKFLOW_MAX_EXECUTION_TIME = 1200  # Dify's default, seconds, for a whole workflow run
+MARGIN = 120  # the calls before and after the loop, and each round's own round trip
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_loop_ends_within_difys_workflow_time_limit(path):
+    """Rounds x the waits inside them, plus a margin, stays under the default limit, and the
+    Loop node says what to raise for longer jobs."""
+    dsl = yaml.safe_load(path.read_text(encoding="utf-8"))
+    nodes = dsl.get("workflow", {}).get("graph", {}).get("nodes", [])
+    for loop in (node for node in nodes if node["data"]["type"] == "loop"):
+        waits = [
+            node["data"]["tool_parameters"]["wait"]["value"]
+            for node in nodes
+            if node.get("parentId") == loop["id"] and node["data"].get("tool_name") == "job_result"
+        ]
+        rounds = loop["data"]["loop_count"]
+        assert waits and rounds * sum(waits) + MARGIN < WORKFLOW_MAX_EXECUTION_TIME, (path.name, rounds, waits)
+        assert f"{rounds} rounds x {sum(waits)} s" in loop["data"]["desc"]
+        assert "raise WORKFLOW_MAX_EXECUTION_TIME" in loop["data"]["desc"]
