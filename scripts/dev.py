@@ -31,6 +31,7 @@ VENV = ROOT / ".venv"
 STAMP = ".requirements.sha256"
 REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")
 MYPY_CONFIGS = ("mypy.ini", ".mypy.ini")
+COMMANDS = ("setup", "build", "sign", "generate-key", "test")
 NO_PYTHON = """\
 error: Python 3.12 was not found{running}.
   dify-plugin >= 0.8 requires Python 3.12; under 3.11 pip silently installs the
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 run([python, "-m", "mypy"])
             run([python, "-m", "pytest", *rest])
         else:
-            raise DevError(f"unknown command {command!r}; one of: setup, build, sign, generate-key, test")
+            raise DevError(f"unknown command {command!r}; one of: {', '.join(COMMANDS)}")
     except DevError as error:
         print(error if str(error).startswith("error") else f"error: {error}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ it finds Python 3.12 or says why it cannot, builds into any folder, and expands 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,3 +97,11 @@ def test_the_stamp_changes_with_either_requirements_file(tmp_path):
     before = dev.requirements_hash(tmp_path)
     (tmp_path / "requirements-dev.txt").write_text("a==2\n", encoding="utf-8")
     assert dev.requirements_hash(tmp_path) != before
+
+
+def test_the_readmes_windows_commands_exist():
+    readmes = [ROOT / "README.md", *sorted((ROOT / "readme").glob("README_*.md"))]
+    for readme in readmes:
+        used = re.findall(r"^\s*py -3\.12 scripts\\dev\.py ([\w-]+)", readme.read_text(encoding="utf-8"), re.MULTILINE)
+        assert {"build", "test", "generate-key", "sign"} <= set(used) <= set(dev.COMMANDS), readme.name
+    assert dev_py("nonsense").stderr.strip().endswith("one of: setup, build, sign, generate-key, test")
