@@ -38,13 +38,17 @@ def test_build_through_dev_py_writes_the_package_where_asked(tmp_path):
         assert "manifest.yaml" in archive.namelist() and archive.testzip() is None
 
 
-def test_generate_key_expands_the_tilde_itself(tmp_path):
+def test_generate_key_and_sign_expand_the_tilde_themselves(tmp_path):
     """PowerShell hands `~/dify-keys/mine` to the program unexpanded; no folder named ~ appears."""
     env = {**os.environ, "HOME": str(tmp_path), "USERPROFILE": str(tmp_path)}
     result = dev_py("generate-key", "~/dify-keys/mine", env=env)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "dify-keys" / "mine.private.pem").is_file()
     assert (tmp_path / "dify-keys" / "mine.public.pem").is_file()
+    signed = dev_py("sign", "~/dify-keys/mine.private.pem", "--output-dir", str(tmp_path / "out"), env=env)
+    assert signed.returncode == 0, signed.stderr
+    with zipfile.ZipFile(tmp_path / "out" / package_name().replace(".difypkg", ".signed.difypkg")) as archive:
+        assert archive.namelist()[-1] == ".verification.dify.json" and b"signature" in archive.comment
     assert not (ROOT / "~").exists()
 
 
