@@ -3,9 +3,12 @@
     python scripts/package.py [--output-dir dist] [--check] [--sign PRIVATE_KEY.pem]
     python scripts/package.py --generate-key PREFIX
 
-The package is a plain zip (Deflate, sorted paths, no directory entries) of every file
-not matched by .difyignore (gitignore syntax; .gitignore only when .difyignore is
-missing). Before writing it, the manifest, the provider and tool declarations and the
+The package is a plain zip (Deflate, sorted paths, no directory entries, fixed times: the
+same bytes on every build) of the files git tracks (without git: the ALLOWED list), less
+those .difyignore matches (gitignore syntax; .gitignore only when .difyignore is missing)
+and never a cache, venv, dist/ or `~` folder. A private key or secret-looking file, by
+name or by a PEM private-key block inside, is refused, packaged or only lying in the
+project. Before writing it, the manifest, the provider and tool declarations and the
 assets are checked with the daemon's rules (docs/dify-protocol.md, "Packaging") and loaded with the
 SDK's own models; any problem names the file and the field.
 """
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -54,6 +59,23 @@ SDK_MINIMUM_DIFY = [
     ("0.4.4", "1.8.1"), ("0.4.2", "1.7.0"), ("0.4.1", "1.6.0"), ("0.4.0", "1.5.1"), ("0.2.0", "1.2.0"),
 ]  # fmt: skip
 FEATURE_MINIMUM_DIFY = {"dynamic-select parameters": "1.5.1", "icon_dark": "1.6.0"}
+# What may be packaged when git cannot list the tracked files (a copy of the sources).
+ALLOWED = [
+    ".difyignore", ".env.example", "GUIDE.md", "PRIVACY.md", "README.md", "main.py", "manifest.yaml",
+    "requirements.txt", "_assets", "docs", "glue", "provider", "readme", "tools", "webui",
+]  # fmt: skip
+# Folders never packaged, whatever is tracked or allowed ("~": a key path a shell did not expand).
+NEVER_PACKED = {
+    ".git", ".venv", "venv", "dist", "~", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__",
+    "node_modules", ".idea", ".vscode",
+}  # fmt: skip
+SECRET_NAME = re.compile(
+    r"(^id_(rsa|dsa|ecdsa|ed25519)|\.(key|p12|pfx|jks|keystore|kdbx|ppk)$|\.private\.pem$|^\.env(\..*)?$"
+    r"|^\.(netrc|pypirc|npmrc)$|^credentials\.json$)",
+    re.IGNORECASE,
+)
+SECRET_NAME_EXCEPTIONS = {".env.example"}
+PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -338,14 +360,84 @@ def ignore_spec(root: Path) -> pathspec.PathSpec:
     return pathspec.GitIgnoreSpec.from_lines([])
 
 
+def _git_files(root: Path, *options: str) -> list[str] | None:
+    """``git ls-files`` of ``root`` when it is the top of a git work tree, else None."""
+    git = shutil.which("git")
+    if not git:
+        return None
+    try:
+        top = subprocess.run(
+            [git, "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        )
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+            return None
+        listed = subprocess.run(
+            [git, "-C", str(root), "ls-files", "-z", *options], capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sorted(name for name in listed.decode("utf-8").split("\0") if name)
+
+
+def _walk(root: Path, top: Path) -> list[str]:
+    if top.is_file():
+        return [top.relative_to(root).as_posix()]
+    return [path.relative_to(root).as_posix() for path in top.rglob("*") if path.is_file()]
+
+
+def candidate_files(root: Path) -> tuple[list[str], list[str]]:
+    """(files that may be packaged, other files lying in the project that a commit could add).
+
+    With git: the tracked files, and the untracked ones git does not ignore. Without git
+    (a copy of the sources): the allow-list, and every other file outside NEVER_PACKED.
+    """
+    tracked = _git_files(root)
+    if tracked is not None:
+        return tracked, _git_files(root, "--others", "--exclude-standard") or []
+    allowed = sorted({name for entry in ALLOWED if (root / entry).exists() for name in _walk(root, root / entry)})
+    others = sorted(set(_walk(root, root)) - set(allowed))
+    return allowed, [name for name in others if not NEVER_PACKED & set(name.split("/")[:-1])]
+
+
 def package_files(root: Path) -> list[str]:
+    """The tracked (or allow-listed) files, without .difyignore's and never a cache, venv or build output."""
     spec = ignore_spec(root)
-    files = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_file() and not relative.startswith(".git/") and not spec.match_file(relative):
-            files.append(relative)
-    return files
+    files, _ = candidate_files(root)
+    return [
+        name
+        for name in files
+        if (root / name).is_file() and not NEVER_PACKED & set(name.split("/")) and not spec.match_file(name)
+    ]
+
+
+def secret_reason(path: Path, limit: int = MAX_UNCOMPRESSED) -> str | None:
+    """Why ``path`` looks like a private key or secret (by its name, or a PEM private key in
+    its first ``limit`` bytes), or None."""
+    if path.name not in SECRET_NAME_EXCEPTIONS and SECRET_NAME.search(path.name):
+        return "named like a private key or secret"
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(limit)
+    except OSError:
+        return None
+    return "holds a PEM private key" if PEM_PRIVATE_KEY.search(head) else None
+
+
+def secrets(root: Path, files: list[str]) -> list[str]:
+    """A problem for every file to be packaged that looks secret, and for every secret-looking
+    file lying in the project where a commit (and then a build) could pick it up."""
+    problems = [
+        f"{name}: {reason}; refusing to package it: delete it from the project (and replace that key or secret)"
+        for name in files
+        if (reason := secret_reason(root / name))
+    ]
+    spec, packaged = ignore_spec(root), set(files)
+    for name in candidate_files(root)[1]:
+        reason = None if name in packaged else secret_reason(root / name, limit=64 * 1024)
+        if not reason or (spec.match_file(name) and Path(name).name.startswith(".env")):
+            continue  # .env (remote debugging, README) is never packaged
+        problems.append(f"{name}: {reason}, inside the project folder; move it out (e.g. to ~/dify-keys/)")
+    return problems
 
 
 def check(root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
@@ -363,6 +455,7 @@ def check(root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
     for needed in ("manifest.yaml", "main.py", "requirements.txt", "README.md"):
         if needed not in files:
             checker.fail(needed, "excluded by .difyignore but the package needs it")
+    checker.problems.extend(secrets(root, files))
     if checker.problems:
         raise PackageError("\n".join(checker.problems))
     return manifest, files
@@ -378,6 +471,7 @@ def build(root: Path = ROOT, output_dir: Path | None = None) -> Path:
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
+            info.create_system = 3  # the same bytes whichever system builds it
             archive.writestr(info, (root / name).read_bytes())
     return target
 
@@ -391,31 +485,49 @@ def main() -> int:
     )
     parser.add_argument("--generate-key", metavar="PREFIX", help="create PREFIX.private.pem and PREFIX.public.pem")
     args = parser.parse_args()
-    if args.generate_key or args.sign:
+    # expanded here too: PowerShell passes `~/dify-keys/mine` as it is
+    output_dir, key = (Path(expand(str(p))) if p else None for p in (args.output_dir, args.sign))
+    if args.generate_key or key:
         sys.path.insert(0, str(ROOT))
         from scripts.signing import SigningError, generate_key_pair, sign_package
     try:
         if args.generate_key:
-            private, public = generate_key_pair(args.generate_key)
+            prefix = Path(expand(args.generate_key)).resolve()
+            if prefix.is_relative_to(ROOT):
+                print(
+                    f"error: {prefix}.private.pem would lie inside the project, where it could be committed or "
+                    "packaged; choose a folder outside it, e.g. ~/dify-keys/mine",
+                    file=sys.stderr,
+                )
+                return 1
+            try:
+                private, public = generate_key_pair(prefix)
+            except (SigningError, OSError) as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
             print(f"wrote {private} (keep it secret) and {public} (for Dify's plugin daemon; see README)")
             return 0
         if args.check:
             _, files = check(ROOT)
             print(f"ok: {len(files)} files would be packaged")
             return 0
-        target = build(ROOT, args.output_dir)
+        target = build(ROOT, output_dir)
     except PackageError as error:
         print(f"cannot package the plugin:\n{error}", file=sys.stderr)
         return 1
     print(f"built {_shown(target)} ({target.stat().st_size / 1024:.0f} KiB)")
-    if args.sign:
+    if key:
         try:
-            signed = sign_package(target, args.sign)
+            signed = sign_package(target, key)
         except (SigningError, OSError) as error:
             print(f"cannot sign the package: {error}", file=sys.stderr)
             return 1
         print(f"signed {_shown(signed)} (install this one)")
     return 0
+
+
+def expand(path: str) -> str:
+    return os.path.expandvars(os.path.expanduser(path))
 
 
 def _shown(path: Path) -> Path:

@@ -18,6 +18,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import sys
 import time
 import zipfile
@@ -110,10 +111,10 @@ def main() -> int:
     args = parser.parse_args()
     try:
         if args.command == "generate":
-            private, public = generate_key_pair(args.prefix)
+            private, public = generate_key_pair(os.path.expanduser(args.prefix))
             print(f"wrote {private} (keep it secret) and {public} (give it to Dify's plugin daemon)")
         else:
-            print(f"signed {sign_package(args.package, args.private_key)}")
+            print(f"signed {sign_package(args.package, args.private_key.expanduser())}")
     except (SigningError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

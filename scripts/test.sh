@@ -1,9 +1,5 @@
 #!/usr/bin/env bash
-# Set up .venv, lint, and run the whole test suite (all offline).
+# Set up .venv, lint (ruff, mypy), and run the whole test suite (all offline); arguments go to pytest.
+# The same as `python3.12 scripts/dev.py test ...` (scripts/dev.py does the work).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
-.venv/bin/python -m ruff check .
-.venv/bin/python -m ruff format --check .
-.venv/bin/python -m mypy
-.venv/bin/python -m pytest "$@"
+exec "$(dirname "$0")/bootstrap.sh" test "$@"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.package import PackageError, check, package_files
+from scripts import package
+from scripts.package import PackageError, build, check, package_files
+from scripts.signing import generate_key_pair
 from tests.daemon import ROOT
 
 PLUGIN_FILES = ["manifest.yaml", "main.py", "requirements.txt", "README.md", "PRIVACY.md", ".difyignore"]
@@ -199,3 +202,86 @@ def test_the_minimum_dify_version_covers_the_sdk_and_the_features(plugin_copy):
 def test_localized_readmes_are_packaged():
     names = package_files(ROOT)
     assert {"readme/README_ja_JP.md", "readme/README_zh_Hans.md"} <= set(names)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def problems(root: Path) -> str:
+    with pytest.raises(PackageError) as raised:
+        check(root)
+    return str(raised.value)
+
+
+def test_without_git_the_allow_list_packs_what_git_tracks(monkeypatch):
+    tracked = package_files(ROOT)
+    monkeypatch.setattr(package, "_git_files", lambda root, *options: None)
+    assert package_files(ROOT) == tracked, "scripts/package.py ALLOWED no longer matches the tracked files"
+
+
+@pytest.mark.parametrize("where", ["", "tools/"])
+def test_a_key_generated_inside_the_project_is_refused(plugin_copy, where):
+    generate_key_pair(plugin_copy / f"{where}mykey")
+    message = problems(plugin_copy)
+    assert f"{where}mykey.private.pem: named like a private key or secret" in message
+    assert f"{where}mykey.public.pem" not in message  # a public key is no secret
+
+
+def test_with_git_an_untracked_key_and_a_tracked_secret_are_refused(plugin_copy):
+    git(plugin_copy, "init", "-q")
+    (plugin_copy / "docs" / "notes.md").write_text("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    git(plugin_copy, "add", "-A")
+    generate_key_pair(plugin_copy / "mykey")
+    message = problems(plugin_copy)
+    assert "docs/notes.md: holds a PEM private key; refusing to package it" in message
+    assert "mykey.private.pem: named like a private key or secret, inside the project folder; move it out" in message
+
+
+@pytest.mark.parametrize("name", ["id_rsa", "id_ed25519.pub", "server.key", ".env", ".env.production", "cert.p12"])
+def test_secret_looking_names_are_refused(plugin_copy, name):
+    (plugin_copy / ".difyignore").write_text("tests/\n")  # .difyignore leaves out .env; without it, refused
+    (plugin_copy / "tools" / name).write_text("x\n")
+    assert f"tools/{name}: named like a private key or secret; refusing to package it" in problems(plugin_copy)
+
+
+def test_caches_venvs_build_output_and_a_tilde_folder_are_never_packed(plugin_copy):
+    for name in (
+        ".mypy_cache/3.12/x.json",
+        ".venv/lib/x.py",
+        "dist/old.difypkg",
+        "~/notes.txt",
+        "webui/__pycache__/x.pyc",
+    ):
+        (plugin_copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (plugin_copy / name).write_text("x\n")
+    (plugin_copy / ".difyignore").write_text("tests/\n")  # nothing ignores them but the rule
+    for tracked in (False, True):
+        if tracked:
+            git(plugin_copy, "init", "-q")
+            git(plugin_copy, "add", "-A", "-f")
+        files = package_files(plugin_copy)
+        assert "manifest.yaml" in files
+        assert not [name for name in files if name.split("/")[0] in (".mypy_cache", ".venv", "dist", "~")]
+        assert not [name for name in files if "__pycache__" in name]
+
+
+def test_the_package_is_byte_identical_across_builds(tmp_path):
+    first = build(ROOT, tmp_path / "first")
+    os.utime(ROOT / "main.py")  # a newer modification time changes nothing
+    second = build(ROOT, tmp_path / "second")
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_a_key_prefix_inside_the_project_is_refused():
+    result = subprocess.run(
+        [sys.executable, "scripts/package.py", "--generate-key", "mykey"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "would lie inside the project" in result.stderr
+    assert not (ROOT / "mykey.private.pem").exists()

@@ -14,6 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
 REFERENCE = re.compile(r"\{\{#([^.#]+)\.([^#]+)#\}\}")
 PROVIDER = "sdwebui/sdwebui/sdwebui"
+# What Dify writes on export: api/constants/dsl_version.py CURRENT_APP_DSL_VERSION. An older
+# minor version imports "with warnings", a newer one asks for confirmation.
+DSL_VERSION = "0.6.0"
+# The plugin daemon's plugin_unique_identifier: author/name:version@checksum
+UNIQUE_IDENTIFIER = re.compile(
+    r"^([a-z0-9_-]{1,64})/([a-z0-9_-]{1,255}):\d{1,4}(\.\d{1,4}){1,3}(-\w{1,16})?@[a-f0-9]{32,64}$"
+)
+# Dify's PluginDependency: the identifier's key for each kind of source
+DEPENDENCY_KEYS = {
+    "marketplace": {"marketplace_plugin_unique_identifier", "version"},
+    "github": {"repo", "version", "package", "github_plugin_unique_identifier"},
+    "package": {"plugin_unique_identifier", "version"},
+}
 
 
 def tool_yaml(name: str) -> dict[str, Any]:
@@ -115,3 +128,90 @@ def check_agent(path: Path, dsl: dict[str, Any]) -> None:
         assert tool["provider_type"] == "builtin" and tool["plugin_unique_identifier"] == f"sdwebui/sdwebui:{version}"
         assert tool["tool_label"] == tool_yaml(tool["tool_name"])["identity"]["label"]["en_US"]
         check_tool_parameters(path.name, tool["tool_name"], tool.get("tool_parameters") or {}, agent=True)
+
+
+def tool_nodes(dsl: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(title, tool name, the values it gives) for every tool of this plugin in an example."""
+    if "workflow" in dsl:
+        return [
+            (
+                node["data"]["title"],
+                node["data"]["tool_name"],
+                {**(node["data"].get("tool_configurations") or {}), **(node["data"].get("tool_parameters") or {})},
+            )
+            for node in dsl["workflow"]["graph"]["nodes"]
+            if node["data"]["type"] == "tool" and node["data"].get("provider_id") == PROVIDER
+        ]
+    tools = dsl["model_config"]["agent_mode"]["tools"]
+    return [
+        (t["tool_name"], t["tool_name"], t.get("tool_parameters") or {}) for t in tools if t["provider_id"] == PROVIDER
+    ]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_required_input_is_given(path):
+    """Dify's editor refuses to publish a node without a required input ("Prompt is required").
+    In an agent app the LLM fills the llm inputs; the node settings must all be there."""
+    dsl = yaml.safe_load(path.read_text(encoding="utf-8"))
+    agent = "workflow" not in dsl
+    for title, name, given in tool_nodes(dsl):
+        for param in tool_yaml(name)["parameters"]:
+            if not param.get("required") or (agent and param["form"] == "llm"):
+                continue
+            value = given.get(param["name"])
+            filled = isinstance(value, dict) and value.get("value") not in (None, "", [])
+            if agent:
+                filled = value not in (None, "", [])
+            assert filled, f"{path.name}: node {title!r} ({name}) lacks the required input {param['name']!r}"
+
+
+def plugins_used(dsl: dict[str, Any]) -> set[str]:
+    """author/name of every plugin a node or the agent's model comes from."""
+    if "workflow" in dsl:
+        providers = [
+            node["data"].get("provider_id") or (node["data"].get("model") or {}).get("provider")
+            for node in dsl["workflow"]["graph"]["nodes"]
+        ]
+    else:
+        config = dsl["model_config"]
+        providers = [config["model"]["provider"], *(t["provider_id"] for t in config["agent_mode"]["tools"])]
+    return {"/".join(provider.split("/")[:2]) for provider in providers if provider}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_has_the_current_dsl_version_and_its_dependencies(path):
+    """Dify offers to install what `dependencies` names; this plugin, built locally, has no
+    identifier Dify could resolve (examples/README.md), so every other plugin used is listed."""
+    dsl = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert dsl["version"] == DSL_VERSION
+    named = set()
+    for dependency in dsl["dependencies"]:
+        assert set(dependency) == {"current_identifier", "type", "value"} and dependency["current_identifier"] is None
+        assert set(dependency["value"]) == DEPENDENCY_KEYS[dependency["type"]], dependency
+        identifier = next(v for k, v in dependency["value"].items() if k.endswith("plugin_unique_identifier"))
+        match = UNIQUE_IDENTIFIER.match(identifier)
+        assert match, f"{path.name}: {identifier!r} is not author/name:version@checksum"
+        named.add(f"{match.group(1)}/{match.group(2)}")
+    assert named == plugins_used(dsl) - {"sdwebui/sdwebui"}
+
+
+WORKFLOW_MAX_EXECUTION_TIME = 1200  # Dify's default, seconds, for a whole workflow run
+MARGIN = 120  # the calls before and after the loop, and each round's own round trip
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_loop_ends_within_difys_workflow_time_limit(path):
+    """Rounds x the waits inside them, plus a margin, stays under the default limit, and the
+    Loop node says what to raise for longer jobs."""
+    dsl = yaml.safe_load(path.read_text(encoding="utf-8"))
+    nodes = dsl.get("workflow", {}).get("graph", {}).get("nodes", [])
+    for loop in (node for node in nodes if node["data"]["type"] == "loop"):
+        waits = [
+            node["data"]["tool_parameters"]["wait"]["value"]
+            for node in nodes
+            if node.get("parentId") == loop["id"] and node["data"].get("tool_name") == "job_result"
+        ]
+        rounds = loop["data"]["loop_count"]
+        assert waits and rounds * sum(waits) + MARGIN < WORKFLOW_MAX_EXECUTION_TIME, (path.name, rounds, waits)
+        assert f"{rounds} rounds x {sum(waits)} s" in loop["data"]["desc"]
+        assert "raise WORKFLOW_MAX_EXECUTION_TIME" in loop["data"]["desc"]
