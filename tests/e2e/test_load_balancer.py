@@ -1,0 +1,169 @@
+"""Several WebUIs behind a real nginx (tests/balancer.py), driven through the daemon protocol:
+calls spread over the backends, every request about a job reaches the backend running it
+(also from a new plugin process), and a stopped backend fails no call that could go elsewhere.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.balancer import Balanced, NginxMissing, nginx_binary
+from tests.daemon import ROOT, PluginProcess
+from tests.emulator.server import Recorded
+
+PARAMETERS = {"prompt": "a balanced lighthouse", "width": 64, "height": 64, "steps": 8}
+CALLS = 24  # with random keys, a backend of three gets none of 24 calls about once in 10,000 runs
+
+
+@pytest.fixture(scope="session")
+def nginx() -> str:
+    try:
+        return nginx_binary()
+    except NginxMissing as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(error))
+
+
+@pytest.fixture
+def pool(nginx: str) -> Iterator[Balanced]:
+    """Three quick backends."""
+    with Balanced(3) as pool:
+        yield pool
+
+
+@pytest.fixture
+def slow_pool(nginx: str) -> Iterator[Balanced]:
+    """Three backends taking 2.5 s per generation: long enough for progress polls."""
+    with Balanced(3, generation_delay=2.5) as pool:
+        yield pool
+
+
+@pytest.fixture
+def queue_pool(nginx: str) -> Iterator[Balanced]:
+    """Three backends with the agent-scheduler queue, 1.5 s per generation."""
+    with Balanced(3, generation_delay=1.5, setup=lambda server: server.extensions.add("agent-scheduler")) as pool:
+        yield pool
+
+
+def credentials(pool: Balanced) -> dict[str, Any]:
+    return {"base_url": pool.url, "timeout": "60"}
+
+
+def progress_lines(result) -> list[str]:
+    return [chunk.strip() for name, chunk in result.streamed if name == "progress"]
+
+
+def _task_route(task_id: str) -> Any:
+    def matches(request: Recorded) -> bool:
+        return request.path.startswith("/agent-scheduler/v1/task/") and request.path.split("/")[4] == task_id
+
+    return matches
+
+
+def holder(pool: Balanced, task_id: str) -> str:
+    """The backend whose queue holds the task."""
+    [name] = [name for name, server in pool.backends.items() if server.scheduler.task(task_id)["success"]]
+    return name
+
+
+def test_calls_spread_over_the_backends(plugin, pool):
+    for _ in range(CALLS):
+        result = plugin.invoke("txt2img", {**PARAMETERS, "progress": False}, credentials(pool))
+        assert result.error is None, result.error
+        assert len(result.files) == 1
+    ran = collections.Counter(pool.served("POST", "/sdapi/v1/txt2img"))
+    assert sum(ran.values()) == CALLS and set(ran) == set(pool.backends), ran
+
+
+def test_requests_without_a_key_go_round_robin(pool):
+    for _ in range(6):
+        answer = requests.get(pool.url + "/sdapi/v1/sd-models", timeout=10)
+        assert answer.status_code == 200
+    assert collections.Counter(pool.served("GET", "/sdapi/v1/sd-models")) == {"b1": 2, "b2": 2, "b3": 2}
+
+
+def test_every_progress_poll_reaches_the_backend_running_the_job(plugin, slow_pool):
+    for _ in range(2):
+        result = plugin.invoke("txt2img", PARAMETERS, credentials(slow_pool), timeout=60)
+        assert result.error is None, result.error
+        assert any(line.startswith("step ") or " · step " in line for line in progress_lines(result)), result.streamed
+        [(runner, generation)] = slow_pool.requests("POST", "/sdapi/v1/txt2img")
+        task_id = generation.body["force_task_id"]
+        polls = slow_pool.where(
+            lambda r, task_id=task_id: r.path == "/internal/progress" and r.body["id_task"] == task_id
+        )
+        assert len(polls) >= 2 and set(polls) == {runner}, polls
+        assert set(slow_pool.served("GET", "/sdapi/v1/progress")) == {runner}
+        for server in slow_pool.backends.values():
+            server.reset()
+            server.engine.generation_delay = 2.5
+
+
+def test_every_queue_look_up_reaches_the_backend_of_the_job(plugin, queue_pool):
+    task_ids = []
+    for seed in range(4):
+        queued = plugin.invoke("txt2img", {**PARAMETERS, "seed": seed, "queue": True}, credentials(queue_pool))
+        assert queued.error is None, queued.error
+        task_ids.append(queued.variables["task_id"])
+    for task_id in task_ids:
+        done = plugin.invoke("job_result", {"task_id": task_id, "wait": 30}, credentials(queue_pool), timeout=60)
+        assert done.error is None, done.error
+        assert done.variables["done"] is True and len(done.files) == 1
+    for task_id in task_ids:
+        looked_up = set(queue_pool.where(_task_route(task_id)))
+        assert looked_up == {holder(queue_pool, task_id)}, (task_id, looked_up)
+
+
+def test_job_result_finds_the_job_from_a_new_plugin_process(plugin, queue_pool):
+    """The workflow holds only the task id: a restarted plugin must route by it alone."""
+    task_ids = []
+    for seed in range(3):
+        queued = plugin.invoke("txt2img", {**PARAMETERS, "seed": seed, "queue": True}, credentials(queue_pool))
+        assert queued.error is None, queued.error
+        task_ids.append(queued.variables["task_id"])
+    with PluginProcess(ROOT) as fresh:
+        for task_id in task_ids:
+            running = fresh.invoke("job_result", {"task_id": task_id, "wait": 0}, credentials(queue_pool))
+            assert running.error is None, running.error
+            done = fresh.invoke("job_result", {"task_id": task_id, "wait": 30}, credentials(queue_pool), timeout=60)
+            assert done.error is None, done.error
+            assert done.variables["done"] is True and done.variables["task_id"] == task_id and len(done.files) == 1
+    for task_id in task_ids:
+        assert set(queue_pool.where(_task_route(task_id))) == {holder(queue_pool, task_id)}, task_id
+
+
+def test_a_stopped_backend_fails_no_call_that_could_go_elsewhere(plugin, pool):
+    pool.stop("b2")
+    started = time.monotonic()
+    for _ in range(12):
+        result = plugin.invoke("txt2img", {**PARAMETERS, "progress": False}, credentials(pool), timeout=30)
+        assert result.error is None, result.error
+        assert len(result.files) == 1
+    checked = plugin.validate(credentials(pool))
+    assert checked.error is None, checked.error
+    options = plugin.fetch_options("txt2img", "pick_checkpoint", credentials(pool))
+    assert options.error is None, options.error
+    assert time.monotonic() - started < 30  # refused connections are retried at once, not waited on
+    assert set(pool.served("POST", "/sdapi/v1/txt2img")) == {"b1", "b3"}
+
+
+def test_a_job_whose_backend_stopped_ends_with_an_error_not_a_hang(plugin, queue_pool):
+    for server in queue_pool.backends.values():
+        server.scheduler.paused = True  # the job stays pending where it was queued
+    queued = plugin.invoke("txt2img", {**PARAMETERS, "queue": True}, credentials(queue_pool))
+    assert queued.error is None, queued.error
+    task_id = queued.variables["task_id"]
+    queue_pool.stop(holder(queue_pool, task_id))
+    started = time.monotonic()
+    result = plugin.invoke("job_result", {"task_id": task_id, "wait": 5}, credentials(queue_pool), timeout=60)
+    assert time.monotonic() - started < 20
+    assert result.error is not None and result.files == []
+    assert task_id in result.error_message or "task" in result.error_message
