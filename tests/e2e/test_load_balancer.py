@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.balancer import Balanced, NginxMissing, nginx_binary
+from tests.balancer import ROUTE_HEADER, Balanced, NginxMissing, nginx_binary
 from tests.daemon import ROOT, PluginProcess
-from tests.emulator.server import Recorded
 
 PARAMETERS = {"prompt": "a balanced lighthouse", "width": 64, "height": 64, "steps": 8}
 CALLS = 24  # with random keys, a backend of three gets none of 24 calls about once in 10,000 runs
@@ -61,17 +60,21 @@ def progress_lines(result) -> list[str]:
     return [chunk.strip() for name, chunk in result.streamed if name == "progress"]
 
 
-def _task_route(task_id: str) -> Any:
-    def matches(request: Recorded) -> bool:
-        return request.path.startswith("/agent-scheduler/v1/task/") and request.path.split("/")[4] == task_id
+def holder(pool: Balanced, handle: str) -> tuple[str, str]:
+    """(the backend whose queue holds the job, the queue's task id) of the task_id a workflow holds."""
+    [found] = [
+        (name, task_id)
+        for name, server in pool.backends.items()
+        for task_id in server.scheduler.task_ids
+        if handle.startswith(task_id)
+    ]
+    return found
 
-    return matches
 
-
-def holder(pool: Balanced, task_id: str) -> str:
-    """The backend whose queue holds the task."""
-    [name] = [name for name, server in pool.backends.items() if server.scheduler.task(task_id)["success"]]
-    return name
+def looked_up(pool: Balanced, task_id: str) -> set[str]:
+    """The backends asked about the queue's task ``task_id``."""
+    prefix = f"/agent-scheduler/v1/task/{task_id}"
+    return set(pool.where(lambda r: r.path == prefix or r.path.startswith(prefix + "/")))
 
 
 def test_calls_spread_over_the_backends(plugin, pool):
@@ -81,6 +84,10 @@ def test_calls_spread_over_the_backends(plugin, pool):
         assert len(result.files) == 1
     ran = collections.Counter(pool.served("POST", "/sdapi/v1/txt2img"))
     assert sum(ran.values()) == CALLS and set(ran) == set(pool.backends), ran
+    keys = collections.defaultdict(set)  # routing key -> backends its requests reached
+    for name, request in pool.requests():
+        keys[request.headers[ROUTE_HEADER]].add(name)
+    assert len(keys) == CALLS and all(len(backends) == 1 for backends in keys.values())
 
 
 def test_requests_without_a_key_go_round_robin(pool):
@@ -117,9 +124,9 @@ def test_every_queue_look_up_reaches_the_backend_of_the_job(plugin, queue_pool):
         done = plugin.invoke("job_result", {"task_id": task_id, "wait": 30}, credentials(queue_pool), timeout=60)
         assert done.error is None, done.error
         assert done.variables["done"] is True and len(done.files) == 1
-    for task_id in task_ids:
-        looked_up = set(queue_pool.where(_task_route(task_id)))
-        assert looked_up == {holder(queue_pool, task_id)}, (task_id, looked_up)
+    for handle in task_ids:
+        backend, task_id = holder(queue_pool, handle)
+        assert looked_up(queue_pool, task_id) == {backend}, handle
 
 
 def test_job_result_finds_the_job_from_a_new_plugin_process(plugin, queue_pool):
@@ -136,8 +143,9 @@ def test_job_result_finds_the_job_from_a_new_plugin_process(plugin, queue_pool):
             done = fresh.invoke("job_result", {"task_id": task_id, "wait": 30}, credentials(queue_pool), timeout=60)
             assert done.error is None, done.error
             assert done.variables["done"] is True and done.variables["task_id"] == task_id and len(done.files) == 1
-    for task_id in task_ids:
-        assert set(queue_pool.where(_task_route(task_id))) == {holder(queue_pool, task_id)}, task_id
+    for handle in task_ids:
+        backend, task_id = holder(queue_pool, handle)
+        assert looked_up(queue_pool, task_id) == {backend}, handle
 
 
 def test_a_stopped_backend_fails_no_call_that_could_go_elsewhere(plugin, pool):
@@ -161,9 +169,10 @@ def test_a_job_whose_backend_stopped_ends_with_an_error_not_a_hang(plugin, queue
     queued = plugin.invoke("txt2img", {**PARAMETERS, "queue": True}, credentials(queue_pool))
     assert queued.error is None, queued.error
     task_id = queued.variables["task_id"]
-    queue_pool.stop(holder(queue_pool, task_id))
+    queue_pool.stop(holder(queue_pool, task_id)[0])
     started = time.monotonic()
     result = plugin.invoke("job_result", {"task_id": task_id, "wait": 5}, credentials(queue_pool), timeout=60)
     assert time.monotonic() - started < 20
-    assert result.error is not None and result.files == []
-    assert task_id in result.error_message or "task" in result.error_message
+    # another backend answers the look-up: the job is not there, and the message says why that may be
+    assert result.error_type == "InvalidParameter" and result.files == []
+    assert "no such task" in result.error_message and "load balancer" in result.error_message
