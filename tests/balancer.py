@@ -24,9 +24,9 @@ from typing import Any, Self
 
 from tests.emulator import Emulator
 from tests.emulator.server import Recorded
+from webui.transport.http import ROUTE_HEADER
 
-ROUTE_HEADER = "X-SDWebUI-Route"
-ROUTE_VARIABLE = "$http_x_sdwebui_route"
+ROUTE_VARIABLE = "$http_" + ROUTE_HEADER.lower().replace("-", "_")  # $http_x_sdwebui_route
 _PACKAGES = ("nginx-light", "nginx")
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from tests.balancer import ROUTE_HEADER, Balanced, NginxMissing, nginx_binary
+from tests.balancer import Balanced, NginxMissing, nginx_binary
 from tests.daemon import ROOT, PluginProcess
+from webui.transport.http import ROUTE_HEADER
 
 PARAMETERS = {"prompt": "a balanced lighthouse", "width": 64, "height": 64, "steps": 8}
 CALLS = 24  # with random keys, a backend of three gets none of 24 calls about once in 10,000 runs
