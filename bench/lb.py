@@ -68,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--callers", type=int, default=3, help="calls running at once, per backend")
-    parser.add_argument("--calls", type=int, default=20, help="calls per backend")
+    parser.add_argument("--calls", type=int, default=60, help="calls per backend")
     parser.add_argument("--delay", type=float, default=1.0, help="seconds per generation in the emulator")
     args = parser.parse_args()
     rows = [measure(n, args.callers * n, args.calls * n, args.delay) for n in args.backends]
