@@ -1,7 +1,7 @@
 """Run every benchmark and print its table: python -m bench"""
 
-from bench import cold_start, memory, overhead, startup
+from bench import cold_start, lb, memory, overhead, startup
 
-for module in (startup, cold_start, overhead, memory):
+for module in (startup, cold_start, overhead, memory, lb):
     print()
     module.main()

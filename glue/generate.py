@@ -108,9 +108,7 @@ def run_job_result(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvok
         job, generation = client.job_result(inputs.request.task_id, min(inputs.request.wait, timeout), timeout)
         if generation is None:
             running = job.status == "running" and not in_agent(tool)
-            yield from job_messages(
-                tool, job, ProgressWatcher(client.transport, job.task_id).read() if running else None
-            )
+            yield from job_messages(tool, job, client.job_progress(job) if running else None)
             return
         more = {"task_id": job.task_id, "done": True, "status": job.status}
         yield from generation_messages(tool, generation, job.kind, more=more)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from webui.errors import AuthenticationFailed, InvalidResponse, ServerError, UnknownName, WebUIError
@@ -11,7 +11,8 @@ from webui.extensions.apply import ControlImages, with_extensions
 from webui.images.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
 from webui.images.results import GenerationResult, PictureLimit, answer_limit, parse_generation
 from webui.images.sources import InputImage
-from webui.jobs import scheduler
+from webui.jobs import handles, scheduler
+from webui.jobs.progress import ProgressWatcher
 from webui.jobs.scheduler import Job
 from webui.requests.infotext import Infotext, parse_infotext
 from webui.requests.models import (
@@ -260,14 +261,24 @@ class WebUIClient:
     # --- the agent-scheduler queue -----------------------------------------------
 
     def enqueue(self, prepared: Prepared) -> Job:
-        """Hand a prepared request to the WebUI's queue (agent-scheduler) instead of waiting."""
-        return scheduler.enqueue(self.transport, prepared.kind, prepared.payload)
+        """Hand a prepared request to the WebUI's queue (agent-scheduler) instead of waiting.
 
-    def job_result(self, task_id: str, wait: float, timeout: float | None = None) -> tuple[Job, Generation | None]:
-        """The queued job after waiting up to ``wait`` seconds, and its pictures once it is done."""
+        The job's task_id is a handle (webui/jobs/handles.py) holding this call's routing key."""
+        job = scheduler.enqueue(self.transport, prepared.kind, prepared.payload)
+        return replace(job, task_id=handles.handle(job.task_id, self.transport.route))
+
+    def job_result(self, handle: str, wait: float, timeout: float | None = None) -> tuple[Job, Generation | None]:
+        """The queued job after waiting up to ``wait`` seconds, and its pictures once it is done.
+
+        Every request from here on carries the routing key the handle holds."""
         started = time.monotonic()
-        job = scheduler.wait(self.transport, task_id, wait)
+        task_id, self.transport.route = handles.split(handle)
+        job = replace(scheduler.wait(self.transport, task_id, wait), task_id=handle)
         if not job.done:
             return job, None
         result = scheduler.results(self.transport, task_id, self.seconds(timeout))
         return job, Generation(result, {}, self.flavour(), time.monotonic() - started)
+
+    def job_progress(self, job: Job) -> str | None:
+        """Where a running queued job is (the queue runs it under its own task id)."""
+        return ProgressWatcher(self.transport, handles.split(job.task_id)[0]).read()

@@ -51,6 +51,11 @@ class AgentScheduler:
             self._wake.notify_all()
         return {"task_id": task.id}
 
+    @property
+    def task_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._order)
+
     def _pending(self) -> list[str]:
         return [task_id for task_id in self._order if self._tasks[task_id].status == "pending"]
 

@@ -109,8 +109,10 @@ class Emulator:
         auth: dict[str, str] | None = None,
         generation_delay: float = 0.0,
         nowebui: bool = False,
+        name: str = "",
     ) -> None:
         self.flavour_name = flavour
+        self.name = name or flavour  # tells emulators apart (several behind one load balancer)
         self.nowebui = nowebui  # --nowebui: the API alone, without the UI's /internal routes
         self.flavour: Flavour = make_flavour(flavour)
         self.engine = Engine(self.flavour, generation_delay=generation_delay)
@@ -127,7 +129,7 @@ class Emulator:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"emulator-{flavour}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"emulator-{self.name}", daemon=True)
         self._routes: dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Any]] = self._route_table()
 
     # --- lifecycle ------------------------------------------------------------------
@@ -142,8 +144,12 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the port (connections are refused from then on); idempotent."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
     def __enter__(self) -> Self:

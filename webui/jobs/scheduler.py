@@ -21,7 +21,7 @@ from webui.errors import ApiDisabled, ExtensionMissing, InvalidParameter, Invali
 from webui.images.results import ANSWER_MAX_BYTES, GenerationResult, ImageRole, OutputImage, decode_image
 from webui.requests.infotext import parse_infotext
 from webui.requests.models import RequestKind
-from webui.transport.http import Transport
+from webui.transport.http import ROUTE_HEADER, Transport
 
 PREFIX = "/agent-scheduler/v1"
 
@@ -71,7 +71,10 @@ def _call(transport: Transport, method: str, route: str, action: str, payload: A
     if isinstance(answer, dict) and answer.get("success") is False:
         message = str(answer.get("message") or "no reason given")[:300]
         if "not found" in message.lower():
-            raise InvalidParameter(f"The WebUI's queue has no such task ({message}); check task_id.")
+            raise InvalidParameter(
+                f"The WebUI's queue has no such task ({message}); check task_id. Behind a load balancer, the "
+                f"WebUI that holds it may be down, or the balancer does not hash on the {ROUTE_HEADER} header."
+            )
         raise InvalidResponse(f"The WebUI's queue could not {action}: {message}.")
     return answer
 

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ LIST_TIMEOUT = 30.0
 LIST_MAX_BYTES = 64 * 1024 * 1024
 _REDIRECTS = 3
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+# Sent with every request; a load balancer in front of several WebUIs hashes on it, so
+# that all requests of one tool call (and all look-ups of one queued job) reach one WebUI.
+ROUTE_HEADER = "X-SDWebUI-Route"
 log = logging.getLogger("sdwebui")
 
 
@@ -204,11 +208,20 @@ def _unreachable(config: ServerConfig, reason: str) -> ServerUnreachable:
     return ServerUnreachable(f"Could not reach the WebUI at {config.base_url}: {reason}.{advice}")
 
 
-class Transport:
-    """Sends requests to one WebUI and turns every failure into a WebUIError."""
+def new_route() -> str:
+    """A routing key: random, so it tells nothing about the call or the user."""
+    return secrets.token_hex(8)
 
-    def __init__(self, config: ServerConfig) -> None:
+
+class Transport:
+    """Sends requests to one WebUI and turns every failure into a WebUIError.
+
+    Every request carries ``route`` in the ROUTE_HEADER header: one key per transport,
+    hence per tool call, unless a queued job's key is given."""
+
+    def __init__(self, config: ServerConfig, route: str | None = None) -> None:
         self.config = config
+        self.route = route or new_route()
         self._origin = Origin.of(config.base_url)
 
     def url(self, path: str) -> str:
@@ -230,7 +243,7 @@ class Transport:
         )
 
     def _follow(self, method: str, url: str, body: bytes | None, deadline: Deadline, max_bytes: int, action: str):
-        headers = {"Accept": "application/json", **self.config.auth_headers()}
+        headers = {"Accept": "application/json", ROUTE_HEADER: self.route, **self.config.auth_headers()}
         if body is not None:
             headers["Content-Type"] = "application/json"
         for _ in range(_REDIRECTS + 1):
