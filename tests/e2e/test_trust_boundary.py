@@ -122,7 +122,7 @@ def test_2_the_operator_may_allow_private_addresses(plugin, webui, file_server):
 
 def test_2_a_dify_file_keeps_working_but_its_redirects_are_checked(plugin, webui, file_server, listener):
     file_server.add("new.png", png())
-    moved = file_server.redirect("old.png", f"{file_server.url}/files/new.png")
+    moved = file_server.redirect("old.png", file_server.signed_url("new.png"))
     result = plugin.invoke("img2img", {"init_image": dify_file(moved, "old.png")}, creds(webui))
     assert result.error is None, result.error  # the same origin Dify handed over
     away = file_server.redirect("away.png", f"http://127.0.0.1:{listener.port}/steal")
