@@ -10,6 +10,7 @@ import io
 import json
 import os
 import struct
+import threading
 import time
 import zlib
 
@@ -17,7 +18,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import creds
-from tests.e2e.test_trust_boundary import Listener
+from tests.daemon import ROOT, PluginProcess
+from tests.e2e.test_trust_boundary import Listener, peak_rss_mib
 from tests.emulator import Emulator
 from tests.files_server import SIGN, dify_file
 
@@ -222,6 +224,25 @@ def test_7_the_images_of_one_call_are_bounded_in_total(plugin, webui, file_serve
     assert result.error_type == "InputImageError", result.error
     assert "in total" in result.error_message
     assert webui.calls("POST") == []
+
+
+def test_7_four_calls_with_the_largest_inputs_stay_within_the_manifests_memory(file_server):
+    big = noise_png(3300)  # 31 MiB: as large as one call may bring
+    urls = [file_server.add(f"largest{index}.png", big) for index in range(4)]
+    with Emulator("a1111") as server, PluginProcess(ROOT) as plugin:
+        results = []
+
+        def upscale(index: int) -> None:
+            parameters = {"image": dify_file(urls[index], "largest.png"), "upscaling_resize_w": 256}
+            results.append(plugin.invoke("upscale", {**parameters, "upscaling_resize_h": 256}, creds(server)))
+
+        threads = [threading.Thread(target=upscale, args=(index,)) for index in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [result.error for result in results] == [None] * 4
+        assert peak_rss_mib(plugin.proc.pid) < 800  # the manifest gives 1 GiB; measured about 570 MiB
 
 
 # 8 --------------------------------------------------------------------------------------

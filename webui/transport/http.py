@@ -40,6 +40,14 @@ MIN_TIMEOUT = 1
 MAX_TIMEOUT = 86400
 LIST_TIMEOUT = 30.0
 LIST_MAX_BYTES = 64 * 1024 * 1024
+# One call's share of the manifest's 1 GiB with four calls in flight and the process's own
+# ~80 MiB. A request body costs about 3 times its size while the call waits (the pictures'
+# bytes, their base64, the encoded body: measured 125 MiB for a 42 MiB body), an answer
+# 1.75 times its size at the peak (webui/transport/answers.py): a call with a large request
+# may take a smaller answer.
+CALL_MEMORY = 236 * 1024 * 1024
+_BODY_COST, _ANSWER_COST = 3.0, 1.75
+MIN_ANSWER_BYTES = 16 * 1024 * 1024
 _REDIRECTS = 3
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 # Sent with every request; a load balancer in front of several WebUIs hashes on it, so
@@ -298,6 +306,9 @@ class Transport:
         from webui.transport.gate import encode_body
 
         body = None if payload is None else encode_body(path, payload)
+        if body is not None:
+            room = int((CALL_MEMORY - _BODY_COST * len(body)) / _ANSWER_COST)
+            max_bytes = min(max_bytes, max(room, MIN_ANSWER_BYTES))
         try:
             response = self._follow(method, self.url(path), body, deadline, max_bytes, action)
         except DeadlinePassed:
