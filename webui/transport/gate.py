@@ -135,16 +135,6 @@ def _named_like(key: str, words: tuple[str, ...]) -> bool:
     return any(word in lowered for word in words)
 
 
-def _check_settings(settings: dict[str, Any] | None, field: str, words: tuple[str, ...]) -> None:
-    refused = sorted(str(key) for key in settings or {} if _named_like(str(key), words))
-    if refused:
-        shown = ", ".join(repr(key[:60]) for key in refused[:5])
-        raise UnsafeInput(
-            f"{field}: {shown} would change where or whether the WebUI writes files, or change the server "
-            "beyond this request; the plugin does not send such settings. Ask the WebUI's operator to set them."
-        )
-
-
 def _read_line(line: str) -> dict[str, Any] | None:
     """The options of one "Prompts from file" line as A1111's cmdargs reads them, or None
     when A1111 would use the whole line as a prompt (it has no "--", or does not parse)."""
