@@ -13,6 +13,7 @@ docs/security.md explains each rule and where in A1111/Forge/SD.Next it comes fr
 
 from __future__ import annotations
 
+import binascii
 import json
 import math
 import shlex
@@ -29,6 +30,8 @@ from webui.requests.fields import MAX_PIXELS, parse_model
 from webui.requests.models import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
 
 CUSTOM_CODE = "custom code"
+# Selectable scripts that read or write folders on the server (SD.Next lists this one).
+_FOLDER_SCRIPTS = {"ceeteedees i2i folder batch inference"}
 # The prompt-list script of each flavour: A1111, Forge and reForge call it "Prompts from file or
 # textbox" (args: checkbox_iterate, checkbox_iterate_batch, prompt_position, prompt_txt; older
 # A1111 without prompt_position), SD.Next "Prompts from file" (checkbox_iterate,
@@ -234,11 +237,23 @@ def _check_image_text(value: Any, where: str, key: str) -> None:
         )  # fmt: skip
     what = f"{where}: '{key}'"
     try:
-        head = decode_base64(value[: _HEADER_CHARS - _HEADER_CHARS % 4]) if len(value) > _HEADER_CHARS else b""
-        info = sniff(head) or check_image(decode_base64(value), what)
+        info = sniff(_head(value, uri is not None)) or check_image(decode_base64(value), what)
     except ValueError:
         raise InputImageError(f"{what} is not valid base64.") from None
     check_dimensions(info, what)
+
+
+def _head(value: str, data_uri: bool) -> bytes:
+    """The first bytes of a long base64 picture (where its header is), or b"" for a short
+    one or when its beginning does not decode alone."""
+    if len(value) <= _HEADER_CHARS:
+        return b""
+    start = value.index(",", 0, 512) + 1 if data_uri else 0
+    chunk = "".join(value[start : start + _HEADER_CHARS].split())
+    try:
+        return binascii.a2b_base64(chunk[: len(chunk) - len(chunk) % 4], strict_mode=True)
+    except ValueError:
+        return b""
 
 
 def _check_controlnet(args: Any) -> None:
@@ -357,6 +372,8 @@ def _check_generation(body: dict[str, Any], img2img: bool) -> None:
     script = str(body.get("script_name") or "").strip().lower()
     if script == CUSTOM_CODE:
         raise UnsafeInput("script_name 'Custom code' runs Python on the WebUI server; the plugin never sends it.")
+    if script in _FOLDER_SCRIPTS:
+        raise UnsafeInput(f"script_name {script[:60]!r} reads and writes folders on the server; never sent.")
     if script in PROMPTS_FROM_FILE:
         for arg in body.get("script_args") or []:
             if isinstance(arg, str):
