@@ -198,6 +198,14 @@ def test_6_sdnext_prompts_from_file_lines_are_checked(plugin, make_webui):
     assert server.calls("POST") == []
 
 
+def test_6_sdnext_folder_batch_script_is_refused(plugin, make_webui):
+    server = make_webui("sdnext", False)
+    parameters = {**TXT, "script_name": "Ceeteedees i2i folder batch inference", "script_args": '["/data", "/out"]'}
+    result = plugin.invoke("txt2img", parameters, creds(server))
+    assert result.error_type == "UnsafeInput" and "folders" in result.error_message, result.error
+    assert server.calls("POST") == []
+
+
 # 7 --------------------------------------------------------------------------------------
 
 

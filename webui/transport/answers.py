@@ -8,6 +8,8 @@ import json
 import re
 from typing import Any
 
+from webui.errors import writable
+
 # A JSON escape of a UTF-16 surrogate: only these can put a lone surrogate into parsed text.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
@@ -24,17 +26,13 @@ def parse_json(data: bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
-def _clean(text: str) -> str:
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
 def _without_surrogates(value: Any) -> Any:
     if isinstance(value, str):
-        return _clean(value)
+        return writable(value)
     if isinstance(value, list):
         return [_without_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {_clean(key): _without_surrogates(item) for key, item in value.items()}
+        return {writable(key): _without_surrogates(item) for key, item in value.items()}
     return value
 
 

@@ -451,4 +451,10 @@ def check_body(path: str, body: Any) -> None:
 def encode_body(path: str, body: Any) -> bytes:
     """``body`` checked for the route ``path`` (:func:`check_body`), then encoded."""
     check_body(path, body)
-    return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameter(
+            "The request holds text that is not valid Unicode (a lone UTF-16 surrogate, such as \\ud800); "
+            "correct the text and try again."
+        ) from None
