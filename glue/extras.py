@@ -12,8 +12,7 @@ from pydantic import BaseModel
 
 from glue.budget import bounded_text
 from glue.call import webui_call
-from glue.credentials import image_policy
-from glue.files import load_image, load_images, take_images, take_one_image
+from glue.files import ImageLoader, load_image, load_images, take_images, take_one_image
 from glue.outputs import image_messages, summary_messages
 from glue.pickers import merge_picks
 from webui import (
@@ -46,8 +45,8 @@ def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         inputs = parse_inputs(ExtrasRequest, parameters, ToolOptions)
         if not values:
             raise InvalidParameter(f"upscale {_NEEDS_AN_IMAGE.replace('image (a file)', 'image or images (files)')}")
-        timeout = client.seconds(inputs.options.timeout)
-        images = load_images(values, "image", timeout, image_policy(client.config))
+        client.limit(inputs.options.timeout)
+        images = load_images(values, "image", ImageLoader.of(client))
         upscaled = client.upscale(inputs.request, inputs.options, inputs.passthrough, images)
         files: list[dict[str, Any]] = []
         skipped: list[str] = []
@@ -86,7 +85,10 @@ def _one_image_call[R: BaseModel](
         value = _one_image(parameters, name)
         inputs = parse_inputs(model, parameters, ToolOptions)
         timeout = client.seconds(inputs.options.timeout)
-        image = load_image(value, "The image", timeout, image_policy(client.config))
+        client.limit(timeout)
+        loader = ImageLoader.of(client)
+        loader.budget.count(1, "image")
+        image = load_image(value, "The image", loader)
         yield client, inputs.request, image, timeout
 
 

@@ -1,21 +1,33 @@
-"""Image inputs from Dify: file parameters, or URL / base64 text from variables."""
+"""Image inputs from Dify: file parameters, or URL / base64 text from variables.
+
+A file parameter is a dict an agent can write too (the SDK makes a File of any dict with
+Dify's marker), so a file is trusted for a private address only when its URL has the
+shape of a file Dify signed for plugins (:func:`is_signed_file_url`); any other file URL
+is checked like a URL given as text.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from dify_plugin.file.file import File
 
+from glue.credentials import image_policy
 from webui import (
     MAX_INPUT_BYTES,
     AddressPolicy,
     ControlImages,
+    Deadline,
+    InputBudget,
     InputImage,
     InputImageError,
     InvalidParameter,
     NetError,
     Origin,
+    WebUIClient,
     download,
     from_bytes,
     from_text,
@@ -29,31 +41,76 @@ FILES_URL_HINT = (
     "INTERNAL_FILES_URL=http://api:5001 (or FILES_URL to an address reachable from the plugin_daemon "
     "container) and recreate the containers with `docker compose up -d`."
 )
+# Dify's signed file routes (api/controllers/files/): /files/<uuid>/file-preview,
+# /files/<uuid>/image-preview and /files/tools/<uuid>.<extension>; signed with the query
+# timestamp, nonce (16 random bytes as hex) and sign (URL-safe base64 of an HMAC-SHA256),
+# and as_attachment at most besides.
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_SIGNED_PATH = re.compile(rf"/files/(?:{_UUID}/(?:file|image)-preview|tools/{_UUID}\.[A-Za-z0-9]{{1,10}})")
+_SIGNED_QUERY = {
+    "timestamp": re.compile(r"[0-9]{1,12}"),
+    "nonce": re.compile(r"[0-9a-f]{32}"),
+    "sign": re.compile(r"[A-Za-z0-9_-]{43}="),
+}
 
 
-def _from_file(file: File, what: str, timeout: float, policy: AddressPolicy) -> InputImage:
+def is_signed_file_url(url: str) -> bool:
+    """Whether ``url`` has the shape of a file URL Dify signs for plugins (the signature
+    itself only Dify can check)."""
+    if len(url) > 2048:
+        return False
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _SIGNED_PATH.fullmatch(parts.path):
+        return False
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    names = [name for name, _ in query]
+    if sorted(set(names) - {"as_attachment"}) != sorted(_SIGNED_QUERY) or len(names) != len(set(names)):
+        return False
+    return all(name == "as_attachment" or _SIGNED_QUERY[name].fullmatch(value) for name, value in query)
+
+
+@dataclass
+class ImageLoader:
+    """What loading one call's pictures needs: its deadline, the address policy, its budget."""
+
+    deadline: Deadline
+    policy: AddressPolicy
+    budget: InputBudget = field(default_factory=InputBudget)
+
+    @classmethod
+    def of(cls, client: WebUIClient) -> ImageLoader:
+        return cls(client.deadline, image_policy(client.config))
+
+
+def _from_file(file: File, what: str, loader: ImageLoader) -> InputImage:
     what = f"{what} '{file.filename[:100]}'" if file.filename else what
     if file.size and file.size > MAX_INPUT_BYTES:
         raise too_big(what, file.size, MAX_INPUT_BYTES)
     try:
-        origin = Origin.of(file.url)
+        Origin.of(file.url)
     except NetError:
         raise InputImageError(
             f"Dify passed {what} with a relative URL ({shown_url(file.url)[:200]}), which the plugin cannot download."
             + FILES_URL_HINT
         ) from None
-    # Dify chose this address, so its origin is trusted even when it is private (the
-    # api container); a redirect anywhere else is checked like any other URL.
-    trusted = AddressPolicy(policy.allow_private, policy.trusted | {origin})
-    return from_bytes(download(file.url, what=what, timeout=timeout, policy=trusted, hint=FILES_URL_HINT), what)
+    data = download(
+        file.url,
+        what=what,
+        deadline=loader.deadline,
+        policy=loader.policy,
+        budget=loader.budget,
+        hint=FILES_URL_HINT if is_signed_file_url(file.url) else "",
+        trusted=is_signed_file_url,
+    )
+    return from_bytes(data, what, loader.budget)
 
 
-def load_image(value: Any, what: str, timeout: float, policy: AddressPolicy) -> InputImage:
+def load_image(value: Any, what: str, loader: ImageLoader) -> InputImage:
     """One image input: a Dify file, or text (http(s) URL, data: URI, base64)."""
     if isinstance(value, File):
-        return _from_file(value, what, timeout, policy)
+        return _from_file(value, what, loader)
     if isinstance(value, str):
-        return from_text(value, what=what, timeout=timeout, policy=policy)
+        return from_text(value, what=what, deadline=loader.deadline, policy=loader.policy, budget=loader.budget)
     raise InvalidParameter(f"{what} must be a file, an http(s) URL or base64 text, got {type(value).__name__}.")
 
 
@@ -78,12 +135,13 @@ def take_one_image(parameters: dict[str, Any], file_name: str, text_name: str, w
     return values[0] if values else None
 
 
-def load_images(values: list[Any], what: str, timeout: float, policy: AddressPolicy) -> list[InputImage]:
+def load_images(values: list[Any], what: str, loader: ImageLoader) -> list[InputImage]:
     """Every value loaded and checked; numbered in messages when there are several."""
+    loader.budget.count(len(values), what)
     if len(values) == 1:
-        return [load_image(values[0], f"The {what}", timeout, policy)]
+        return [load_image(values[0], f"The {what}", loader)]
     numbered = what[:1].upper() + what[1:]
-    return [load_image(value, f"{numbered} {index + 1}", timeout, policy) for index, value in enumerate(values)]
+    return [load_image(value, f"{numbered} {index + 1}", loader) for index, value in enumerate(values)]
 
 
 @dataclass
@@ -100,15 +158,16 @@ class Img2ImgImages:
         init = take_images(parameters, "init_image", "init_images", "init_image_url")
         return cls(init, take_one_image(parameters, "mask", "mask_url", "the mask"))
 
-    def load(self, timeout: float, policy: AddressPolicy) -> tuple[list[InputImage], InputImage | None]:
+    def load(self, loader: ImageLoader) -> tuple[list[InputImage], InputImage | None]:
         """Download or decode every image and check it; (init images, mask or None)."""
         if not self.init:
             raise InvalidParameter(
                 "img2img needs an init image: set init_image (a file), init_images (files) or "
                 "init_image_url (an http(s) URL or base64 text)."
             )
-        images = load_images(self.init, "init image", timeout, policy)
-        mask = load_image(self.mask, "The mask", timeout, policy) if self.mask is not None else None
+        images = load_images(self.init, "init image", loader)
+        loader.budget.count(int(self.mask is not None), "mask")
+        mask = load_image(self.mask, "The mask", loader) if self.mask is not None else None
         return images, mask
 
 
@@ -124,9 +183,8 @@ class ControlNetFiles:
         typed = take_one_image(parameters, "controlnet_image", "controlnet_image_url", "the ControlNet image")
         return cls(typed, take_images(parameters, "controlnet_images"))
 
-    def load(self, timeout: float, policy: AddressPolicy) -> ControlImages:
-        typed = load_image(self.typed, "The ControlNet image", timeout, policy) if self.typed is not None else None
-        listed = [
-            load_image(value, f"controlnet_images[{index}]", timeout, policy) for index, value in enumerate(self.listed)
-        ]
+    def load(self, loader: ImageLoader) -> ControlImages:
+        loader.budget.count(int(self.typed is not None) + len(self.listed), "ControlNet image")
+        typed = load_image(self.typed, "The ControlNet image", loader) if self.typed is not None else None
+        listed = [load_image(value, f"controlnet_images[{index}]", loader) for index, value in enumerate(self.listed)]
         return ControlImages(typed, listed)

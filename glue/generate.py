@@ -9,8 +9,7 @@ from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
 from glue.call import webui_call
-from glue.credentials import image_policy
-from glue.files import ControlNetFiles, Img2ImgImages
+from glue.files import ControlNetFiles, ImageLoader, Img2ImgImages
 from glue.outputs import generation_messages, summary_messages
 from glue.pickers import merge_picks
 from glue.progress import with_progress
@@ -53,16 +52,16 @@ def _run(
 ) -> Iterator[ToolInvokeMessage]:
     """Inputs -> request -> images and summary; ``adapt`` rewrites the inputs first."""
     with webui_call(tool.runtime.credentials) as client:
-        config = client.config
         parameters = merge_picks(parameters)
         if adapt is not None:
             parameters = adapt(parameters, client)
         init = Img2ImgImages.take(parameters) if model is Img2ImgRequest else None
         control = ControlNetFiles.take(parameters)
         inputs: Inputs[Txt2ImgRequest | Img2ImgRequest, GenerationOptions] = parse_inputs(model, parameters)
-        timeout, policy = client.seconds(inputs.options.timeout), image_policy(config)
-        images, mask = init.load(timeout, policy) if init else ([], None)
-        control_images = control.load(timeout, policy)
+        client.limit(inputs.options.timeout)
+        loader = ImageLoader.of(client)
+        images, mask = init.load(loader) if init else ([], None)
+        control_images = control.load(loader)
         request, watcher = _watched(tool, client, inputs.request, inputs.options)
         prepared = client.prepare(
             request, inputs.options, inputs.passthrough, control_images, init_images=images, mask=mask
@@ -105,6 +104,7 @@ def run_job_result(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvok
     with webui_call(tool.runtime.credentials) as client:
         inputs = parse_inputs(JobResultRequest, parameters, ToolOptions)
         timeout = client.seconds(inputs.options.timeout)
+        client.limit(timeout)
         job, generation = client.job_result(inputs.request.task_id, min(inputs.request.wait, timeout), timeout)
         if generation is None:
             running = job.status == "running" and not in_agent(tool)

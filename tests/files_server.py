@@ -1,10 +1,35 @@
-"""A loopback HTTP server standing in for Dify's file server (signed file URLs)."""
+"""A loopback HTTP server standing in for Dify's file server (signed file URLs).
+
+Dify serves files to plugins at three signed routes (api/controllers/files/):
+``/files/<uuid>/file-preview``, ``/files/<uuid>/image-preview`` and
+``/files/tools/<uuid>.<extension>``, each with the query ``timestamp``, ``nonce`` (32 hex
+digits) and ``sign`` (URL-safe base64 of an HMAC-SHA256). This server answers those
+shapes for the files a test registers; the signature itself is not checked.
+"""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# the shape of Dify's sign: URL-safe base64 of an HMAC-SHA256
+SIGN = "4xsbVYViibR88HTRHv7BFpp7pEM81kSckOpV4KGBXMM="
+
+
+def _file_id(path: str) -> str:
+    """The file id of a path in one of Dify's three signed shapes, or ""."""
+    for prefix, suffixes in (("/files/tools/", None), ("/files/", ("/file-preview", "/image-preview"))):
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix) :]
+        if suffixes is None:
+            return rest.rsplit(".", 1)[0]
+        for suffix in suffixes:
+            if rest.endswith(suffix):
+                return rest[: -len(suffix)]
+    return ""
 
 
 class FileServer:
@@ -15,6 +40,7 @@ class FileServer:
         self.redirects: dict[str, tuple[int, str]] = {}
         self.cookie = ""  # sent as Set-Cookie with every file when set
         self.requests: list[dict[str, str]] = []
+        self.names: dict[str, str] = {}  # file id -> registered name
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -23,7 +49,7 @@ class FileServer:
 
             def do_GET(self) -> None:
                 outer.requests.append({"path": self.path, **dict(self.headers)})
-                name = self.path.split("?")[0].removeprefix("/files/")
+                name = outer.names.get(_file_id(self.path.split("?")[0]), "")
                 if name in outer.redirects:
                     status, target = outer.redirects[name]
                     self.send_response(status)
@@ -55,15 +81,23 @@ class FileServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def signed_url(self, name: str, route: str = "tools") -> str:
+        """The URL Dify would hand over for ``name``: a tool file, or an upload's file-preview."""
+        file_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+        self.names[file_id] = name
+        extension = name.rsplit(".", 1)[-1] if "." in name else "bin"
+        path = f"/files/tools/{file_id}.{extension}" if route == "tools" else f"/files/{file_id}/{route}"
+        return f"{self.url}{path}?timestamp=1732430000&nonce={'ab12' * 8}&sign={SIGN}"
+
     def add(self, name: str, data: bytes, mime: str = "image/png", *, content_length: bool = True) -> str:
-        """Serve ``data`` and return its signed-looking URL."""
+        """Serve ``data`` and return its signed URL."""
         self.files[name] = (data, mime, content_length)
-        return f"{self.url}/files/{name}?timestamp=1732430000&nonce=ab12&sign=c2lnbmVk"
+        return self.signed_url(name)
 
     def redirect(self, name: str, target: str, status: int = 302) -> str:
-        """Answer /files/<name> with a redirect to ``target``; returns the file's URL."""
+        """Answer the file ``name`` with a redirect to ``target``; returns the file's URL."""
         self.redirects[name] = (status, target)
-        return f"{self.url}/files/{name}?timestamp=1732430000&nonce=ab12&sign=c2lnbmVk"
+        return self.signed_url(name)
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -41,7 +41,7 @@ from webui.errors import (
 )
 from webui.extensions.apply import ControlImages
 from webui.images.results import GenerationResult, ImageRole, OutputImage, PictureLimit
-from webui.images.sources import MAX_INPUT_BYTES, InputImage, download, from_bytes, from_text, too_big
+from webui.images.sources import MAX_INPUT_BYTES, InputBudget, InputImage, download, from_bytes, from_text, too_big
 from webui.jobs.progress import ProgressWatcher, new_task_id
 from webui.jobs.scheduler import Job, JobState
 from webui.requests.compact import txt2img_inputs
@@ -65,7 +65,7 @@ from webui.server.flavour import Band, Family, Flavour
 from webui.server.names import Choice
 from webui.server.resources import ResourceKind, list_resources, parse_kinds
 from webui.transport.http import DEFAULT_TIMEOUT, ServerConfig, redact, shown_url
-from webui.transport.net import AddressPolicy, NetError, Origin
+from webui.transport.net import AddressPolicy, Deadline, NetError, Origin
 from webui.units import mib
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "Band",
     "Choice",
     "ControlImages",
+    "Deadline",
     "ExtensionMissing",
     "ExtrasRequest",
     "Family",
@@ -90,6 +91,7 @@ __all__ = [
     "GenerationTimeout",
     "ImageRole",
     "Img2ImgRequest",
+    "InputBudget",
     "InputError",
     "InputImage",
     "InputImageError",

@@ -30,8 +30,9 @@ from webui.server.catalog import Catalog
 from webui.server.flavour import Family, Flavour, from_openapi, from_probes
 from webui.server.names import resolve
 from webui.server.resolve import NameResolver
-from webui.transport.gate import check_extra_payload, check_request
+from webui.transport.gate import check_body
 from webui.transport.http import ServerConfig, Transport
+from webui.transport.net import Deadline
 
 CHECK_TIMEOUT = 15.0
 _SHOWN_STRING = 600
@@ -76,7 +77,7 @@ class WebUIClient:
         self, config: ServerConfig, cache: TTLCache, picture_limit: PictureLimit, *, stale_lists: bool = False
     ) -> None:
         self.config = config
-        self.transport = Transport(config)
+        self.transport = Transport(config)  # the call's deadline starts now, at the configured timeout
         self.catalog = Catalog(self.transport, cache, stale_lists=stale_lists)
         self.picture_limit = picture_limit
         self._cache = cache
@@ -85,6 +86,18 @@ class WebUIClient:
     def seconds(self, timeout: float | None) -> float:
         """A call's timeout: the one given, else the configured one."""
         return timeout or self.config.timeout
+
+    @property
+    def deadline(self) -> Deadline:
+        """The call's one deadline: every request, download and wait ends by it."""
+        return self.transport.deadline
+
+    def limit(self, timeout: float | None) -> Deadline:
+        """Make the call's deadline ``timeout`` seconds (a tool's own timeout) from the call's start."""
+        if timeout:
+            started = self.transport.deadline.end - self.transport.deadline.seconds
+            self.transport.deadline = Deadline(started + timeout, timeout)
+        return self.transport.deadline
 
     def check(self) -> Flavour:
         """Prove the URL, the credentials and the API work; then detect the flavour."""
@@ -141,13 +154,12 @@ class WebUIClient:
         init_images: list[InputImage] | None = None,
         mask: InputImage | None = None,
     ) -> Prepared:
-        """Check the request against the trust rules and every name against the server, add
-        img2img's init images and the extension units it asks for, then build the body for
-        its flavour: ready for :meth:`generate` or :meth:`enqueue`."""
+        """Check every name against the server, add img2img's init images and the extension
+        units it asks for, then build the body for its flavour: ready for :meth:`generate` or
+        :meth:`enqueue` (the transport's gate checks it against the trust rules as it leaves)."""
         if isinstance(request, Img2ImgRequest):
             request = with_init_images(request, init_images or [], mask)
         flavour = self.flavour()
-        check_request(request, passthrough)
         request, options = NameResolver(self.catalog, flavour).apply(request, options)
         request = with_extensions(request, options, control_images or ControlImages(), self.catalog, flavour)
         kind = RequestKind.IMG2IMG if isinstance(request, Img2ImgRequest) else RequestKind.TXT2IMG
@@ -181,7 +193,6 @@ class WebUIClient:
         images: list[InputImage],
     ) -> Upscaled:
         """A1111's Extras on one image (extra-single-image) or several (extra-batch-images)."""
-        check_extra_payload(passthrough)
         choices = self.catalog.upscaler_models()
         names = {"upscaler_1": request.upscaler_1 or DEFAULT_UPSCALER}
         if request.upscaler_2:
@@ -264,6 +275,9 @@ class WebUIClient:
         """Hand a prepared request to the WebUI's queue (agent-scheduler) instead of waiting.
 
         The job's task_id is a handle (webui/jobs/handles.py) holding this call's routing key."""
+        # The queue leaves out keys it must not forward (callback_url): the gate sees the body
+        # as built, so that such a request is refused, not quietly changed.
+        check_body(f"{scheduler.PREFIX}/queue/{prepared.kind}", prepared.payload)
         job = scheduler.enqueue(self.transport, prepared.kind, prepared.payload)
         return replace(job, task_id=handles.handle(job.task_id, self.transport.route))
 

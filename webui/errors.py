@@ -37,10 +37,21 @@ MAX_DETAIL_CHARS = 1200
 _STATUS_PHRASES = {status.phrase for status in HTTPStatus}
 
 
+def writable(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates as U+FFFD: a message holding one (quoted from a
+    server's JSON or a tool input) could not be written to Dify, and its call would never end."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 class WebUIError(Exception):
     """Base class: a fault with a message meant for the person running the workflow."""
 
     def __init__(self, message: str) -> None:
+        message = writable(message)
         super().__init__(message)
         self.message = message
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import creds
-from tests.files_server import dify_file
+from tests.files_server import SIGN, dify_file
 
 
 def picture(size=(96, 80), fmt="PNG", colour=(200, 40, 40)) -> bytes:
@@ -181,14 +181,12 @@ def test_unreachable_file_url_explains_files_url(plugin, webui):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/files/tools/abc.png?sign=x"
+    path = "/files/tools/0b3c2a8e-5f1d-4c3e-9a7b-2d6e8f1a4c5b.png"
+    url = f"http://127.0.0.1:{port}{path}?timestamp=1732430000&nonce={'ab12' * 8}&sign={SIGN}"
     result = plugin.invoke("img2img", {"init_image": dify_file(url, "abc.png")}, creds(webui))
     assert result.error_type == "InputImageError"
-    assert (
-        f"Could not download The init image 'abc.png' from http://127.0.0.1:{port}/files/tools/abc.png"
-        in result.error_message
-    )
-    assert "INTERNAL_FILES_URL" in result.error_message and "sign=x" not in result.error_message
+    assert f"Could not download The init image 'abc.png' from http://127.0.0.1:{port}{path}" in result.error_message
+    assert "INTERNAL_FILES_URL" in result.error_message and SIGN not in result.error_message
 
 
 def test_relative_file_url_means_files_url_is_not_set(plugin, webui):

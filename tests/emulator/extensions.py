@@ -106,6 +106,22 @@ def _controlnet_unit(raw: dict[str, Any], forge: bool) -> dict[str, Any]:
     return {**unit, "resize_mode": resize, "control_mode": control}
 
 
+def _control_image(value: Any) -> Any:
+    """A unit's image: base64, or {"image": base64, "mask": base64} as sd-webui-controlnet's
+    API takes it (internal_controlnet/args.py). Any other shape is taken for a failure of the
+    script (a guess: the extension's behaviour with lists was not captured)."""
+    if isinstance(value, dict):
+        if value.get("mask") is not None:
+            _control_image(value["mask"])
+        value = value.get("image")
+    if not isinstance(value, str):
+        raise ScriptFailed("control image of an unknown shape")
+    try:
+        return pictures.decode(value)
+    except ValueError as error:
+        raise ScriptFailed("bad control image") from error
+
+
 def run_controlnet(args: list[Any], forge: bool, size: tuple[int, int]) -> tuple[dict[str, str], list[Any]]:
     """(infotext entries, detected maps) of the ControlNet units in ``args``."""
     try:
@@ -113,10 +129,7 @@ def run_controlnet(args: list[Any], forge: bool, size: tuple[int, int]) -> tuple
         params, maps = {}, []
         for index, unit in enumerate(unit for unit in units if unit["enabled"]):
             if unit.get("image"):
-                try:
-                    control = pictures.decode(unit["image"])
-                except ValueError as error:
-                    raise ScriptFailed("bad control image") from error
+                control = _control_image(unit["image"])
                 if unit["save_detected_map"]:
                     maps.append(control.convert("RGB").resize(size))
             params[f"ControlNet {index}"] = (

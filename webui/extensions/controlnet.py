@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from webui.errors import InputImageError, InvalidParameter
 from webui.images.formats import check_image, decode_base64, encode_base64
-from webui.images.sources import InputImage
+from webui.images.sources import InputImage, check_dimensions
 from webui.requests.fields import Fraction, JsonArray, Name, choice, describe_errors, unit_inputs
 from webui.server.flavour import Flavour
 from webui.server.names import Choice, resolve
@@ -106,7 +106,7 @@ def _image(value: Any, images: list[InputImage], where: str) -> str | None:
         data = decode_base64(str(value))
     except (binascii.Error, ValueError):
         raise InputImageError(f"{where} must be an index into controlnet_images or base64 image data.") from None
-    check_image(data, where)
+    check_dimensions(check_image(data, where), where)
     return encode_base64(data)
 
 

@@ -1,18 +1,21 @@
 """Input images: downloaded from a URL, or decoded from base64 / a data: URI.
 
-Every string image input may have been chosen by an LLM, so it goes through one policy
+Every image input may have been chosen by an LLM, so it goes through one policy
 (docs/security.md): only http(s) URLs, ``data:image/...;base64,`` URIs and plain base64;
-hosts that resolve to loopback, private, link-local or other non-public addresses are
-refused before any connection unless the operator turned on ``allow_private_image_urls``;
-every redirect hop is checked again. Downloads never carry the WebUI's credentials and
-keep no cookies. Every image is checked to be a whole PNG, JPEG or WebP.
+hosts that resolve to loopback, private or other non-public addresses (or do not resolve)
+are refused before any connection unless the operator turned on
+``allow_private_image_urls``; link-local and metadata addresses are refused always; every
+redirect hop is checked again. Downloads never carry the WebUI's credentials, keep no
+cookies, and share the call's deadline. Every image is checked to be a whole PNG, JPEG
+or WebP of bounded dimensions, and one call's images are bounded in number and bytes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from webui.errors import InputImageError, UnsafeInput
+from webui.errors import InputImageError, InvalidParameter, UnsafeInput
 from webui.images.formats import ImageInfo, check_image, decode_base64, encode_base64, looks_like_base64, split_data_uri
 from webui.transport.http import shown_url
 from webui.transport.net import (
@@ -28,6 +31,13 @@ from webui.transport.net import (
 from webui.units import mib
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024
+# One call's pictures together (init images, mask, control images, upscale inputs).
+MAX_CALL_IMAGES = 16
+MAX_CALL_BYTES = 32 * 1024 * 1024
+# Declared dimensions of an input picture: PIL's own guard (89 MP warns, 179 MP fails) is
+# switched off process-wide by A1111's X/Y/Z plot script, so the plugin bounds them itself.
+MAX_INPUT_SIDE = 16384
+MAX_INPUT_PIXELS = 8192 * 8192
 _REDIRECTS = 5
 PRIVATE_SETTING = "allow_private_image_urls"
 
@@ -41,6 +51,32 @@ class InputImage:
         return encode_base64(self.data)
 
 
+class InputBudget:
+    """How many pictures and bytes one call may still bring in."""
+
+    def __init__(self, images: int = MAX_CALL_IMAGES, total: int = MAX_CALL_BYTES) -> None:
+        self.images = images
+        self.total = total
+        self.used = 0
+
+    def count(self, given: int, what: str) -> None:
+        """Refuse ``given`` more pictures before any is fetched when they are too many."""
+        if given > self.images:
+            raise InvalidParameter(f"{given} {what}s were given; at most {self.images} pictures are sent per call.")
+        self.images -= given
+
+    def left(self) -> int:
+        return min(MAX_INPUT_BYTES, self.total - self.used)
+
+    def take(self, size: int, what: str) -> None:
+        if self.used + size > self.total:
+            raise InputImageError(
+                f"{what} ({mib(size)}) would bring this call's pictures to {mib(self.used + size)} in total; "
+                f"the limit is {mib(self.total)} per call. Use smaller or fewer images."
+            )
+        self.used += size
+
+
 def too_big(what: str, size: int, limit: int) -> InputImageError:
     return InputImageError(
         f"{what} is {mib(size)}; the limit is {mib(limit)}. Use a smaller image (A1111 resizes it to "
@@ -48,11 +84,19 @@ def too_big(what: str, size: int, limit: int) -> InputImageError:
     )
 
 
-def _refused(what: str, host: str) -> UnsafeInput:
+def _refused(what: str, never: bool) -> UnsafeInput:
+    if never:
+        return UnsafeInput(
+            f"{what} points at a link-local or cloud metadata address, which the plugin never fetches, "
+            f"whatever '{PRIVATE_SETTING}' says."
+        )
+    # The same words whatever the host is (private, loopback, or no such name): nothing here
+    # may tell an agent which names exist inside Dify's network.
     return UnsafeInput(
-        f"{what} points at a local or private address ({host[:100]}), which the plugin does not fetch: "
-        "a URL chosen by an agent could otherwise reach services inside Dify's network. If your images "
-        f"really are on your own network, turn on '{PRIVATE_SETTING}' in the plugin's authorization."
+        f"{what} is not on a public address the plugin may fetch (its host is local, private, or "
+        "does not resolve to a public address): a URL chosen by an agent could otherwise reach services "
+        f"inside Dify's network. If your images really are on your own network, turn on '{PRIVATE_SETTING}' "
+        "in the plugin's authorization."
     )
 
 
@@ -60,25 +104,34 @@ def download(
     url: str,
     *,
     what: str,
-    timeout: float,
+    deadline: Deadline,
     policy: AddressPolicy,
     max_bytes: int = MAX_INPUT_BYTES,
     hint: str = "",
+    trusted: Callable[[str], bool] | None = None,
+    budget: InputBudget | None = None,
 ) -> bytes | bytearray:
-    """GET ``url`` within ``timeout`` seconds and at most ``max_bytes``, following at most
-    five redirects, each checked by ``policy``; ``hint`` is added to network errors."""
-    deadline = Deadline.after(timeout)
+    """GET ``url`` before ``deadline`` and at most ``max_bytes`` (and what ``budget`` has
+    left), following at most five redirects, each checked by ``policy`` (a hop for which
+    ``trusted`` says yes is allowed its own origin); ``hint`` is added to network errors."""
+    if budget is not None:
+        max_bytes = max(min(max_bytes, budget.left()), 0)
     for _ in range(_REDIRECTS + 1):
+        hop = policy
+        if trusted is not None and trusted(url):
+            hop = AddressPolicy(policy.allow_private, policy.trusted | {Origin.of(url)})
         try:
-            response = fetch("GET", url, deadline=deadline, max_bytes=max_bytes, policy=policy)
+            response = fetch("GET", url, deadline=deadline, max_bytes=max_bytes, policy=hop)
         except AddressRefused as error:
-            raise _refused(what, error.host) from None
+            raise _refused(what, error.never) from None
         except DeadlinePassed:
             raise InputImageError(
-                f"Could not download {what} from {shown_url(url)} within {timeout:g} s.{hint}"
+                f"Could not download {what} from {shown_url(url)} within the call's {deadline.seconds:g} s.{hint}"
             ) from None
         except TooLarge as error:
-            raise too_big(what, error.size, max_bytes) from None
+            if budget is not None and error.size <= MAX_INPUT_BYTES:
+                budget.take(error.size, what)  # raises: the call's total is what was exceeded
+            raise too_big(what, error.size, MAX_INPUT_BYTES if budget is not None else max_bytes) from None
         except NetError as error:
             raise InputImageError(f"Could not download {what} from {shown_url(url)}: {error.reason}.{hint}") from None
         target = response.redirect()
@@ -94,17 +147,31 @@ def download(
     raise InputImageError(f"{what}: {shown_url(url)} redirects more than {_REDIRECTS} times.")
 
 
-def from_bytes(data: bytes | bytearray, what: str) -> InputImage:
-    return InputImage(data, check_image(data, what))
+def from_bytes(data: bytes | bytearray, what: str, budget: InputBudget | None = None) -> InputImage:
+    """``data`` checked to be a whole picture of bounded dimensions (and counted in ``budget``)."""
+    if budget is not None:
+        budget.take(len(data), what)
+    info = check_image(data, what)
+    check_dimensions(info, what)
+    return InputImage(data, info)
+
+
+def check_dimensions(info: ImageInfo, what: str) -> None:
+    """Refuse a picture whose header declares more pixels than any route should decode."""
+    if max(info.width, info.height) > MAX_INPUT_SIDE or info.width * info.height > MAX_INPUT_PIXELS:
+        raise InputImageError(
+            f"{what} says it is {info.width}×{info.height} pixels; the plugin sends pictures of at most "
+            f"{MAX_INPUT_SIDE} pixels a side and {MAX_INPUT_PIXELS // 1_000_000} megapixels. Use a smaller image."
+        )
 
 
 def from_text(
-    text: str, *, what: str, timeout: float, policy: AddressPolicy, max_bytes: int = MAX_INPUT_BYTES
+    text: str, *, what: str, deadline: Deadline, policy: AddressPolicy, budget: InputBudget | None = None
 ) -> InputImage:
     """An http(s) URL, a data:image/...;base64 URI, or plain base64."""
     value = text.strip()
     if value[:8].lower().startswith(("http://", "https://")):
-        return from_bytes(download(value, what=what, timeout=timeout, policy=policy, max_bytes=max_bytes), what)
+        return from_bytes(download(value, what=what, deadline=deadline, policy=policy, budget=budget), what, budget)
     try:
         uri = split_data_uri(value)
     except ValueError as error:
@@ -115,10 +182,10 @@ def from_text(
         raise InputImageError(
             f"{what} must be an http(s) URL, a data:image/...;base64 URI or base64 text, got {value[:40]!r}."
         )
-    if len(value) > max_bytes * 4 // 3 + 1024:
-        raise too_big(what, len(value) * 3 // 4, max_bytes)
+    if len(value) > MAX_INPUT_BYTES * 4 // 3 + 1024:
+        raise too_big(what, len(value) * 3 // 4, MAX_INPUT_BYTES)
     try:
         data = decode_base64(value)
     except ValueError:
         raise InputImageError(f"{what} is not valid base64.") from None
-    return from_bytes(data, what)
+    return from_bytes(data, what, budget)

@@ -12,6 +12,7 @@ Reading progress never raises: a failed poll is a poll without news.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from webui.transport.http import Transport
 
 POLL_TIMEOUT = 3.0
 POLL_MAX_BYTES = 256 * 1024
-_QUEUE_TEXT = re.compile(r"In queue: (\d+)/(\d+)")
+_QUEUE_TEXT = re.compile(r"In queue: (\d{1,9})/(\d{1,9})\b")  # a server's absurd numbers are no place
 
 
 def new_task_id() -> str:
@@ -31,7 +32,9 @@ def new_task_id() -> str:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return float(value) if abs(value) < 1e12 else None  # a server's absurd numbers say nothing
 
 
 @dataclass

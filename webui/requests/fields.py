@@ -43,13 +43,30 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+class _NotFinite(ValueError):
+    """NaN or Infinity in a JSON input: Python's json reads them, JSON has no such numbers."""
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite(text)
+    return number
+
+
+def _no_constant(text: str) -> Any:
+    raise _NotFinite(text)
+
+
 def _parse_json(value: Any, kind: type, example: str) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+        except _NotFinite as error:
+            raise ValueError(f"holds {str(error)[:20]} (NaN or Infinity); only finite numbers are sent") from None
         except json.JSONDecodeError as error:
             raise ValueError(f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
         except RecursionError:

@@ -239,7 +239,7 @@ class JobResultRequest(BaseModel):
 
     model_config = CONFIG
 
-    task_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w-]+$")]
+    task_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
     # Seconds to wait for the job to finish; never longer than the timeout.
     wait: float = Field(30.0, ge=0, le=3600)
 

@@ -8,13 +8,32 @@ import json
 import re
 from typing import Any
 
+from webui.errors import writable
+
+# A JSON escape of a UTF-16 surrogate: only these can put a lone surrogate into parsed text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
 
 def parse_json(data: bytes) -> Any:
-    """JSON from bytes; raises ValueError for anything that is not JSON (or nested absurdly deep)."""
+    """JSON from bytes; raises ValueError for anything that is not JSON (or nested absurdly deep).
+
+    A lone surrogate (``"\\ud800"``) is valid JSON but no text can be written with it: every
+    message that quoted it would fail as it leaves. They become U+FFFD here."""
     try:
-        return json.loads(data)
+        parsed = json.loads(data)
+        return _without_surrogates(parsed) if _SURROGATE_ESCAPE.search(data) else parsed
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return writable(value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {writable(key): _without_surrogates(item) for key, item in value.items()}
+    return value
 
 
 class Base64Blob:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import secrets
 import time
@@ -41,6 +40,14 @@ MIN_TIMEOUT = 1
 MAX_TIMEOUT = 86400
 LIST_TIMEOUT = 30.0
 LIST_MAX_BYTES = 64 * 1024 * 1024
+# One call's share of the manifest's 1 GiB with four calls in flight and the process's own
+# ~80 MiB. A request body costs about 3 times its size while the call waits (the pictures'
+# bytes, their base64, the encoded body: measured 125 MiB for a 42 MiB body), an answer
+# 1.75 times its size at the peak (webui/transport/answers.py): a call with a large request
+# may take a smaller answer.
+CALL_MEMORY = 236 * 1024 * 1024
+_BODY_COST, _ANSWER_COST = 3.0, 1.75
+MIN_ANSWER_BYTES = 16 * 1024 * 1024
 _REDIRECTS = 3
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 # Sent with every request; a load balancer in front of several WebUIs hashes on it, so
@@ -219,10 +226,12 @@ class Transport:
     Every request carries ``route`` in the ROUTE_HEADER header: one key per transport,
     hence per tool call, unless a queued job's key is given."""
 
-    def __init__(self, config: ServerConfig, route: str | None = None) -> None:
+    def __init__(self, config: ServerConfig, route: str | None = None, deadline: Deadline | None = None) -> None:
         self.config = config
         self.route = route or new_route()
         self._origin = Origin.of(config.base_url)
+        # The tool call's deadline: no request ends later, whatever its own timeout.
+        self.deadline = deadline or Deadline.after(config.timeout)
 
     def url(self, path: str) -> str:
         return self.config.base_url + path
@@ -291,13 +300,20 @@ class Transport:
         of the plugin's log."""
         level = logging.DEBUG if quiet else logging.INFO
         started = time.monotonic()
-        deadline = Deadline.after(timeout)
-        body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        own = Deadline.after(timeout)
+        deadline = own if own.end <= self.deadline.end else self.deadline
+        # The gate reads the request models, which import this module: imported here.
+        from webui.transport.gate import encode_body
+
+        body = None if payload is None else encode_body(path, payload)
+        if body is not None:
+            room = int((CALL_MEMORY - _BODY_COST * len(body)) / _ANSWER_COST)
+            max_bytes = min(max_bytes, max(room, MIN_ANSWER_BYTES))
         try:
             response = self._follow(method, self.url(path), body, deadline, max_bytes, action)
         except DeadlinePassed:
-            log.log(level, "%s %s: no answer within %g s", method, self.url(path), timeout)
-            raise self._timeout_error(action, timeout, generation, timeout_hint) from None
+            log.log(level, "%s %s: no answer within %g s", method, self.url(path), deadline.seconds)
+            raise self._timeout_error(action, deadline.seconds, generation, timeout_hint) from None
         except TooLarge as error:
             raise InvalidResponse(
                 f"The server's answer while trying to {action} is larger than {mib(max_bytes)} "

@@ -56,11 +56,13 @@ class TooLarge(Exception):
 
 
 class AddressRefused(Exception):
-    """The address policy refused the host before any connection was made."""
+    """The address policy refused the host before any connection was made. ``never``: the
+    address is one no setting allows (link-local, cloud metadata)."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, *, never: bool = False) -> None:
         super().__init__(host)
         self.host = host
+        self.never = never
 
 
 @dataclass(frozen=True)
@@ -100,17 +102,33 @@ class Origin:
         return cls(parts.scheme, host, port)
 
 
+# Cloud metadata services outside the link-local ranges (Alibaba Cloud; AWS over IPv6).
+_METADATA = (ipaddress.ip_network("100.100.100.200/32"), ipaddress.ip_network("fd00:ec2::254/128"))
+
+
+def _embedded(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo, NAT64)."""
+    found = [inner for inner in (address.ipv4_mapped, address.sixtofour) if inner is not None]
+    if address.teredo:
+        found += list(address.teredo)
+    if address in _NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def is_never_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Link-local and cloud metadata addresses (169.254.169.254 and the like), also inside
+    IPv6 forms: never fetched, whatever the operator allows."""
+    if isinstance(address, ipaddress.IPv6Address) and any(is_never_address(inner) for inner in _embedded(address)):
+        return True
+    return address.is_link_local or any(address in network for network in _METADATA)
+
+
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Whether an address is on the public internet (not loopback, private, link-local,
     multicast, reserved or unspecified), looking inside IPv6 forms that carry IPv4."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = [address.ipv4_mapped, address.sixtofour]
-        if address.teredo:
-            embedded += list(address.teredo)
-        if address in _NAT64:
-            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        if any(inner is not None and not is_public_address(inner) for inner in embedded):
-            return False
+    if isinstance(address, ipaddress.IPv6Address) and not all(is_public_address(i) for i in _embedded(address)):
+        return False
     return address.is_global and not (
         address.is_multicast
         or address.is_private
@@ -125,26 +143,36 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
 class AddressPolicy:
     """Which addresses a request may connect to.
 
-    ``allow_private`` lets everything through (the operator's choice); ``trusted`` lists
-    origins whose addresses are allowed whatever they are (the Dify file server a file
-    URL was handed over for). Everything else must resolve to public addresses only.
+    ``allow_private`` lets private addresses through (the operator's choice); ``trusted``
+    lists origins whose addresses are allowed whatever they are (the Dify file server a
+    file URL was handed over for). Everything else must resolve to public addresses only.
+    ``guarded`` policies refuse link-local and metadata addresses in every case, and a host
+    name that does not resolve like a private address, so that the refusal tells nothing
+    about which internal names exist.
     """
 
     allow_private: bool = False
     trusted: frozenset[Origin] = field(default_factory=frozenset)
+    guarded: bool = True
 
     def allows_any(self, origin: Origin) -> bool:
         return self.allow_private or origin in self.trusted
 
     def check(self, origin: Origin, addresses: Iterable[str]) -> None:
-        if self.allows_any(origin):
-            return
         for text in addresses:
-            if not is_public_address(ipaddress.ip_address(text.split("%", 1)[0])):
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            if self.guarded and is_never_address(address):
+                raise AddressRefused(origin.host, never=True)
+            if not self.allows_any(origin) and not is_public_address(address):
                 raise AddressRefused(origin.host)
 
+    def unresolved(self, origin: Origin) -> None:
+        """A host name without addresses: refused like a private one where private ones are."""
+        if self.guarded and not self.allows_any(origin):
+            raise AddressRefused(origin.host)
 
-OPEN = AddressPolicy(allow_private=True)
+
+OPEN = AddressPolicy(allow_private=True, guarded=False)  # the WebUI: wherever its operator put it
 
 
 @dataclass
@@ -231,7 +259,11 @@ def _resolve(origin: Origin) -> list[tuple[int, tuple]]:
 
 
 def _connect(origin: Origin, deadline: Deadline, policy: AddressPolicy, verify: bool) -> socket.socket:
-    addresses = _resolve(origin)
+    try:
+        addresses = _resolve(origin)
+    except NetError:
+        policy.unresolved(origin)
+        raise
     policy.check(origin, [address[0] for _, address in addresses])
     last: OSError | None = None
     for family, address in addresses:
