@@ -108,7 +108,7 @@ def test_forge_sd_vae_override_is_refused_before_it_sticks(plugin, make_webui):
     server = make_webui("forge", False)
     result = plugin.invoke("txt2img", {**SMALL, "override_settings": '{"sd_vae": "None"}'}, creds(server))
     assert result.error_type == "InvalidParameter"
-    assert "sd_vae" in result.error_message and "not restored" in result.error_message
+    assert "sd_vae" in result.error_message and "does not restore" in result.error_message
     assert server.calls("POST") == [] and server.engine.options["sd_vae"] == "Automatic"
 
 
