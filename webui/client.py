@@ -6,7 +6,15 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from webui.errors import AuthenticationFailed, InvalidResponse, ServerError, UnknownName, WebUIError
+from webui.errors import (
+    AuthenticationFailed,
+    ExtensionMissing,
+    InvalidResponse,
+    ServerError,
+    ServerFailed,
+    ServerRejected,
+    WebUIError,
+)
 from webui.extensions.apply import ControlImages, with_extensions
 from webui.images.extras import DEFAULT_UPSCALER, Upscaled, check_result_fits, parse_caption, parse_extras, scale_mode
 from webui.images.results import GenerationResult, PictureLimit, answer_limit, parse_generation
@@ -27,8 +35,8 @@ from webui.requests.models import (
 from webui.requests.payload import build_payload, with_init_images
 from webui.server.cache import FLAVOUR_TTL, TTLCache
 from webui.server.catalog import Catalog
-from webui.server.flavour import Family, Flavour, from_openapi, from_probes
-from webui.server.names import resolve
+from webui.server.flavour import Flavour, from_openapi, from_probes
+from webui.server.names import loose_key, resolve
 from webui.server.resolve import NameResolver
 from webui.transport.gate import check_body
 from webui.transport.http import ServerConfig, Transport
@@ -181,7 +189,29 @@ class WebUIClient:
             generation=True,
         )
         result = parse_generation(body, images_expected=payload.get("send_images", True) is not False)
+        self._check_model(payload, result)
         return Generation(result, summarize(payload), prepared.flavour, time.monotonic() - started)
+
+    def _check_model(self, payload: dict[str, Any], result: GenerationResult) -> None:
+        """The per-request checkpoint must be the one that ran: a server may ignore it silently
+        (Forge, for one it cannot find: forge/ov_override_sd_model_checkpoint_unknown.json)."""
+        settings = payload.get("override_settings")
+        asked = settings.get("sd_model_checkpoint") if isinstance(settings, dict) else None
+        ran = result.model
+        if not isinstance(asked, str) or not ran:
+            return
+        choice = next((c for c in self.catalog.checkpoints() if c.value == asked), None)
+        names = {asked, *(choice.names() if choice else ())}
+        if loose_key(ran) in {loose_key(name) for name in names}:
+            return
+        raise ServerRejected(
+            f"The server ran the checkpoint {ran!r}, not {asked!r} that was asked for: it ignored the "
+            "per-request checkpoint without an error (Forge does so for a checkpoint it cannot find "
+            "or load). Its pictures are not returned; check that the checkpoint is still on the "
+            "server and try again.",
+            200,
+            f"ran {ran}",
+        )
 
     # --- around the generation --------------------------------------------------
 
@@ -208,36 +238,31 @@ class WebUIClient:
             route = "/sdapi/v1/extra-batch-images"
             body["imageList"] = [{"data": image.base64(), "name": f"{i + 1}.png"} for i, image in enumerate(images)]
         started = time.monotonic()
-        answer = self.transport.call(
-            "POST",
-            route,
-            action="upscale the image" if len(images) == 1 else f"upscale {len(images)} images",
-            payload=body,
-            timeout=self.seconds(options.timeout),
-            max_bytes=answer_limit(len(images), self.picture_limit.bytes, extra_images=0),
-            generation=True,
-        )
+        try:
+            answer = self.transport.call(
+                "POST",
+                route,
+                action="upscale the image" if len(images) == 1 else f"upscale {len(images)} images",
+                payload=body,
+                timeout=self.seconds(options.timeout),
+                max_bytes=answer_limit(len(images), self.picture_limit.bytes, extra_images=0),
+                generation=True,
+            )
+        except ServerFailed as error:
+            failure = self.flavour().extras_failure
+            if failure:
+                error.add_note(failure)
+            raise
         upscaled, html_info = parse_extras(answer, len(images))
         return Upscaled(upscaled, html_info, resolved["upscaler_1"], time.monotonic() - started, shown)
 
     def _interrogate_model(self, model: InterrogateModel) -> str:
         """The model name this server takes. SD.Next lists its own (OpenCLIP names, maybe
         deepdanbooru) at GET /sdapi/v1/interrogate and has no "clip"."""
-        if self.flavour().family is not Family.SDNEXT:
-            return model.value
-        listed = self.catalog.get("/sdapi/v1/interrogate", "interrogate models", optional=True)
-        names = [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
-        if model is InterrogateModel.deepdanbooru:
-            if "deepdanbooru" in names:
-                return "deepdanbooru"
-            raise UnknownName(
-                "This SD.Next has no deepdanbooru interrogator (its /sdapi/v1/interrogate lists "
-                f"{', '.join(names[:8]) or 'none'}); use model clip, or SD.Next's own tagger."
-            )
-        clip = [name for name in names if name not in ("deepdanbooru", "deepbooru")]
-        if not clip:
-            raise UnknownName("This SD.Next lists no CLIP interrogator at /sdapi/v1/interrogate.")
-        return clip[0]
+        missing = self.flavour().missing_interrogate
+        if missing:
+            raise ExtensionMissing(missing)
+        return model.value
 
     def interrogate(self, image: InputImage, model: InterrogateModel, timeout: float | None = None) -> tuple[str, str]:
         """(caption, the model that ran) for ``image``."""

@@ -117,6 +117,10 @@ class ServerRejected(ServerError):
     """HTTP 4xx: the server refused the request (validation, unknown script, ...)."""
 
 
+class RateLimited(ServerError):
+    """HTTP 429: the server's rate limit (SD.Next counts a request after it ran)."""
+
+
 class ServerFailed(ServerError):
     """HTTP 5xx: the server raised while working on the request."""
 
@@ -164,8 +168,9 @@ def _keep(text: str) -> str:
 def server_detail(body: Any, text: str, content_type: str = "", clean: Callable[[str], str] = _keep) -> str:
     """The server's own explanation, quoted only from the WebUI's error fields.
 
-    A1111/reForge: ``{"error", "detail", "body", "errors"}``; FastAPI (Forge, 422s):
-    ``{"detail": str | list}``; SD.Next adds ``code``; a JSON string is quoted as is.
+    A1111/reForge: ``{"error", "detail", "body", "errors"}``; Forge's 500s say ``message``
+    for ``errors``; FastAPI (Forge's other errors, 422s): ``{"detail": str | list}``; SD.Next
+    adds ``code``; a JSON string is quoted as is.
     Anything else is described, not quoted: it may be a page from another service.
     ``clean`` (credential redaction) runs on the whole text before it is clipped.
     """
@@ -176,7 +181,7 @@ def server_detail(body: Any, text: str, content_type: str = "", clean: Callable[
             parts.append("; ".join(_format_validation_item(item) for item in detail[:20]))
         elif detail:
             parts.append(str(detail))
-        errors = body.get("errors")
+        errors = body.get("errors") or body.get("message")  # Forge's 500 bodies say "message"
         if errors and str(errors) not in parts:
             parts.append(str(errors))
         if parts:
@@ -217,10 +222,7 @@ def _hint(status: int, error_class: str, detail: str) -> str:
     if "script" in lowered and "not found" in lowered:
         return " Script titles come from the server's /sdapi/v1/scripts list."
     if detail == "Internal Server Error":
-        return (
-            " This server (Forge does this) sends no error details over the API: "
-            "the reason is in the server's console log."
-        )
+        return " This server sends no error details over the API: the reason is in the server's console log."
     if status == 413:
         return " The request is larger than a proxy in front of the server accepts."
     if status in (502, 503, 504):
@@ -258,6 +260,15 @@ def error_from_response(
         return ApiDisabled(
             f"The server has no such API route while trying to {action} (HTTP 404 Not Found). "
             "Start the WebUI with --api (or --nowebui), and check that the base URL points at it.",
+            status,
+            detail,
+        )
+    if status == 429:
+        return RateLimited(
+            f"The server refused to {action}: its rate limit was exceeded (HTTP 429: {detail}). "
+            "SD.Next counts a request after running it, so a refused generation may have run on the "
+            "server; its pictures are not returned and it is not sent again. Wait a minute, or raise "
+            "server_rate_limit in the server's settings.",
             status,
             detail,
         )

@@ -133,7 +133,8 @@ def test_forge_gets_its_built_in_controlnets_unit_shape(plugin, make_webui):
     result = plugin.invoke("txt2img", {**parameters, "controlnet_units": units}, creds(forge))
     assert result.error is None, result.error
     typed, listed = forge.last("/sdapi/v1/txt2img").body["alwayson_scripts"]["ControlNet"]["args"]
-    assert (typed["module"], typed["model"], typed["enabled"]) == ("None", "control_v11p_sd15_canny", True)
+    # Forge lists its models with hashes and takes them so (forge/cn_model_list.json, cn_txt2img_one_unit.json)
+    assert (typed["module"], typed["model"], typed["enabled"]) == ("None", "control_v11p_sd15_canny [d14c016b]", True)
     assert "mask" not in listed and base64.b64decode(listed["mask_image"]) == pose()
     assert len(result.files) == 3  # the picture and two detected maps (Forge's extra_images)
 

@@ -125,14 +125,6 @@ def test_an_interrogator_failure_is_an_error_not_a_caption(plugin, webui):
     assert result.error_type == "InvalidResponse" and "'<error>'" in result.error_message
 
 
-def test_interrogate_on_sdnext_uses_its_own_model_names(plugin, make_webui):
-    server = make_webui("sdnext", False)
-    result = plugin.invoke("interrogate", {"image_url": as_text(picture())}, creds(server))
-    assert result.error is None, result.error
-    assert server.last("/sdapi/v1/interrogate").body["model"] == "ViT-L-14/openai"
-    assert result.variables["model"] == "ViT-L-14/openai"
-
-
 def test_a_slow_first_interrogation_says_why(plugin, webui):
     webui.faults["/sdapi/v1/interrogate"] = "hang"
     result = plugin.invoke("interrogate", {"image_url": as_text(picture()), "timeout": 1}, creds(webui))

@@ -91,9 +91,12 @@ def test_error_shapes_of_each_family(plugin, make_webui):
     old = make_webui("a1111-1.9", False)
     result = run(plugin, creds(old), {**TXT2IMG, "extra_payload": '{"sampler_index": "Euler Karras"}'})
     assert "(HTTP 404 HTTPException): Sampler not found" in result.error_message
-    sdnext = make_webui("sdnext", False)
-    result = run(plugin, creds(sdnext), {**TXT2IMG, "extra_payload": '{"sampler_index": "Euler Karras"}'})
-    assert "Sampler not found — 404: Sampler not found" in result.error_message
+    sdnext = make_webui("sdnext", True)  # "code" in its bodies (sdnext/auth_sd_models_wrong_password.json)
+    result = run(plugin, creds(sdnext, password="wrong"))
+    assert (
+        result.error_type == "AuthenticationFailed"
+        and "(HTTP 401: Unauthorized — 401: Unauthorized)" in result.error_message
+    )
 
 
 # --- size ------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_valid_lora_tags_are_made_exact(plugin, webui):
     result = plugin.invoke("txt2img", {"prompt": "a cat <lora:ADD_DETAIL:0.7>", "loras": "animeEyes:0.5"}, creds(webui))
     assert result.error is None, result.error
     assert webui.last("/sdapi/v1/txt2img").body["prompt"] == "a cat <lora:add_detail:0.7> <lora:anime_eyes_v2:0.5>"
-    assert "Lora hashes: add_detail" in result.variables["infotexts"][0]
+    assert 'Lora hashes: "add_detail: ' in result.variables["infotexts"][0]  # quoted: it has a colon
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,12 @@ def _lora_names(prompt: str) -> list[str]:
     return names
 
 
+def _quoted(value: Any) -> Any:
+    """infotext.quote: a value with a comma, colon or line break goes in JSON quotes."""
+    text = str(value)
+    return json.dumps(text, ensure_ascii=False) if any(c in text for c in ",:\n") else value
+
+
 @dataclass
 class Engine:
     flavour: Flavour
@@ -187,15 +193,40 @@ class Engine:
     options: dict[str, Any] = field(default_factory=dict)
     generations: int = 0
     extensions: set[str] = field(default_factory=lambda: {"lora"})
+    # GET path (with query) -> (status, body) answered as recorded: the flavour's recorded lists
+    recorded: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    controlnet_models: list[str] = field(default_factory=list)
+    controlnet_modules: list[str] = field(default_factory=list)
+    adetailer_models: list[str] = field(default_factory=lambda: list(extensions.ADETAILER_MODELS))
 
     def __post_init__(self) -> None:
+        family = self.flavour.family
         if not self.options:
             self.options = json.loads(json.dumps(capture("get_options")))
+            if family == "forge":  # the recorded options (after overrides: sd_vae was "Automatic" before)
+                self.options = json.loads(json.dumps(self.flavour.capture("ov_options_after")))
+                self.options["sd_vae"] = "Automatic"
+            if family == "reforge":  # its recorded keys; values A1111 1.10.1 lacks were not recorded
+                keys = self.flavour.capture("get_options_keys")["keys"]
+                self.options = {key: self.options.get(key) for key in keys}
+            if family == "sdnext":  # the keys set on the recorded install (values not recorded: "")
+                keys = self.flavour.capture("get_options_keys")["keys"]
+                self.options |= {key: self.options.get(key, "") for key in keys}
+                self.options |= {"samples_format": "jpg", "server_rate_limit": 300}  # SD.Next's defaults
+                self.config_keys = set(keys)
             self.options["sd_model_checkpoint"] = self.checkpoints[0]["title"]
-            if self.flavour.family == "forge":  # Forge manages VAEs and text encoders as modules
-                self.options |= {"forge_additional_modules": [], "forge_preset": "sd", "sd_vae": "(Managed by Forge)"}
         if not self.vaes:
-            self.vaes = [dict(v) for v in (FORGE_MODULES if self.flavour.family == "forge" else DEFAULT_VAES)]
+            self.vaes = [dict(v) for v in (FORGE_MODULES if family == "forge" else DEFAULT_VAES)]
+        self.recorded = self.recorded or dict(self.flavour.recorded)
+        forge = family == "forge"
+        self.controlnet_models = self.controlnet_models or list(
+            extensions.FORGE_CONTROLNET_MODELS if forge else extensions.CONTROLNET_MODELS
+        )
+        self.controlnet_modules = self.controlnet_modules or list(
+            extensions.FORGE_CONTROLNET_MODULES if forge else extensions.CONTROLNET_MODULES
+        )
+        if family == "sdnext" and self.embeddings == DEFAULT_EMBEDDINGS:
+            self.embeddings = {"loaded": [], "skipped": []}  # SD.Next's shape (get_embeddings.json)
 
     # --- lookups -----------------------------------------------------------------
 
@@ -224,7 +255,9 @@ class Engine:
         return self.checkpoint_by_alias(self.options["sd_model_checkpoint"]) or self.checkpoints[0]
 
     def upscaler_names(self) -> list[str]:
-        return [m["name"] for m in capture("get_latent_upscale_modes")] + [u["name"] for u in capture("get_upscalers")]
+        modes = self.flavour.capture("get_latent_upscale_modes")
+        modes = modes if isinstance(modes, list) else []  # SD.Next has no such route
+        return [m["name"] for m in modes] + [u["name"] for u in self.flavour.capture("get_upscalers")]
 
     def script_info(self) -> list[dict[str, Any]]:
         """/sdapi/v1/script-info: A1111's scripts and the installed extensions' ones."""
@@ -236,7 +269,7 @@ class Engine:
         for script in self.script_info():
             if script["is_img2img"] == img2img:
                 (alwayson if script["is_alwayson"] else selectable).add(script["name"].lower())
-        listed = capture("get_scripts")["img2img" if img2img else "txt2img"]
+        listed = self.flavour.capture("get_scripts")["img2img" if img2img else "txt2img"]
         alwayson |= {title.lower() for title in listed if title.lower() not in selectable}
         return selectable, alwayson
 
@@ -295,12 +328,20 @@ class Engine:
         restore: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in self.options:
+                if self.flavour.unknown_overrides == "ignore":
+                    continue  # SD.Next: err_500_override_unknown_key.json is a 200
                 raise ServerError("KeyError", f"'{key}'")  # err_override_unknown_key.json
             if key == "sd_model_checkpoint":
                 found = self.checkpoint_by_alias(str(value))
                 if found is None:
-                    continue  # silently dropped: err_override_ckpt_unknown.json
+                    continue  # silently dropped: err_override_ckpt_unknown.json, Forge's ov_*_unknown.json
                 value = found["title"]
+            if key == "sd_vae" and self.flavour.family == "forge":
+                known = {"Automatic", "None", *(item["model_name"] for item in self.vaes)}
+                if value not in known:
+                    continue  # ov_override_sd_vae_unknown.json: ignored, the info is unchanged
+                self.options[key] = value  # never restored: ov_options_after.json shows "None"
+                continue
             if key in self.config_keys:
                 restore[key] = self.options[key]
             self.options[key] = value
@@ -344,7 +385,7 @@ class Engine:
             params["Clip skip"] = data["clip_skip"]
         for key, value in data["extra"].items():
             if value is not None and key != "Schedule type":
-                params[key] = value
+                params[key] = _quoted(value)
         params["Version"] = self.flavour.version
         lines = [prompt]
         if negative:
@@ -566,6 +607,10 @@ class Engine:
             "is_using_inpainting_conditioning": False,
             "version": self.flavour.version,
         }
+        if self.flavour.info_keys is not None:  # the keys this flavour's recorded info has
+            info = {key: info.get(key, self.flavour.info_extra.get(key)) for key in self.flavour.info_keys}
+        if self.flavour.family == "sdnext":  # empty in every recorded SD.Next answer
+            info["extra_generation_params"] = {}
         return {"images": [], "parameters": self._echo(request, img2img), "info": json.dumps(info)}, images
 
     def _alwayson(self, request: dict[str, Any], extra: dict[str, Any], size: tuple[int, int]) -> list[Any]:
@@ -574,7 +619,16 @@ class Engine:
         maps: list[Any] = []
         controlnet = scripts.get("controlnet")
         if isinstance(controlnet, dict) and ("controlnet" in self.extensions or self.flavour.family == "forge"):
-            params, maps = extensions.run_controlnet(controlnet.get("args") or [], self.flavour.family == "forge", size)
+            try:
+                params, maps = extensions.run_controlnet(
+                    controlnet.get("args") or [],
+                    self.flavour.family == "forge",
+                    size,
+                    self.controlnet_models,
+                    self.controlnet_modules,
+                )
+            except extensions.ScriptFailed as error:  # cn_txt2img_bad_module.json
+                raise ServerError("ValidationError", f"1 validation error for ControlNetUnit\n{error}") from None
             extra.update(params)
         adetailer = scripts.get("adetailer")
         if isinstance(adetailer, dict) and "adetailer" in self.extensions:
@@ -604,11 +658,14 @@ class Engine:
         steps: int,
         n_iter: int,
     ) -> tuple[int, int]:
-        if self.flavour.forge_hr_modules and request.get("hr_additional_modules") is None:
-            raise ServerError("TypeError", "argument of type 'NoneType' is not iterable")
         upscaler = request.get("hr_upscaler") or "Latent"
+        if not self.flavour.checks_hr_upscaler and upscaler not in self.upscaler_names():
+            return width, height  # SD.Next skips the pass: err_500_hr_upscaler_unknown.json is 64x64
         if upscaler not in self.upscaler_names():
             raise ServerError("Exception", f"could not find upscaler named {upscaler}")  # err_hr_upscaler_unknown.json
+        if self.flavour.forge_hr_modules and request.get("hr_additional_modules") is None:
+            # a guess from Forge's source (no recording): after the upscaler check of err_500_hr_upscaler_unknown.json
+            raise ServerError("TypeError", "argument of type 'NoneType' is not iterable")
         for key in ("hr_checkpoint_name",):
             name = request.get(key)
             if name and name != "Use same checkpoint" and self.checkpoint_fuzzy(name) is None:

@@ -1,22 +1,24 @@
 """sd-webui-controlnet, Forge's built-in ControlNet and ADetailer, as the emulator runs them.
 
-Read from their sources (sd-webui-controlnet 1.1.455: internal_controlnet/args.py,
-scripts/controlnet.py, scripts/api.py; Forge: extensions-builtin/sd_forge_controlnet;
-ADetailer 25.3.0: adetailer/args.py, scripts/!adetailer.py):
+Recorded (tests/captures/a1111-110-ext/cn_*, ad_*, tests/captures/forge/cn_*) and read
+from their sources (sd-webui-controlnet 1.1.455, Forge's sd_forge_controlnet, ADetailer 25.3.0):
 
-- each reads its always-on args up to its number of UI slots (A1111 copies no more);
-- sd-webui-controlnet validates each unit with pydantic (``enabled`` defaults to false,
-  the module must be a known preprocessor, modes are the UI's strings); Forge builds a
-  dataclass from the known keys (``enabled`` defaults to true, names are exact);
-- an exception inside a script is caught and logged by A1111: the picture is made
-  without the extension's effect and the answer is 200;
-- a ControlNet unit adds its detected map to the answer's images (save_detected_map);
-- ADetailer skips a unit with an unknown key, and writes "ADetailer model" into the
-  infotext whatever the model (a missing one fails later, only in the server's log).
+- each reads its always-on args up to its number of UI slots (3 ControlNet units:
+  cn_txt2img_four_units.json gives the picture and 3 maps);
+- sd-webui-controlnet validates each unit with pydantic: an unknown module is a 500
+  ValidationError (cn_txt2img_bad_module.json); other checks answer the same way (a guess:
+  only the module check was recorded). Forge takes any name;
+- every enabled unit is written to the infotext; its detected map is added to the images
+  only when it ran: sd-webui-controlnet needs a known model and an image (a string or
+  {"image", "mask"}); Forge runs an unknown model too but gives no map for the
+  {"image", "mask"} form (cn_txt2img_bad_model.json, cn_txt2img_one_unit_image_mask_dict.json);
+- ADetailer skips a unit with an unknown key (a guess from its source), and writes its
+  infotext whatever the model (ad_txt2img_unknown_model.json).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tests.emulator import pictures
@@ -24,7 +26,9 @@ from tests.emulator import pictures
 CONTROLNET_MODELS = ["control_v11p_sd15_canny [d14c016b]", "control_v11f1p_sd15_depth [cfd03158]",
                      "control_v11p_sd15_openpose [cab727d4]"]  # fmt: skip
 CONTROLNET_MODULES = ["none", "canny", "depth_midas", "openpose_full", "lineart_realistic", "reference_only"]
-FORGE_CONTROLNET_MODELS = ["None", "control_v11p_sd15_canny", "control_v11p_sd15_openpose", "diffusers_xl_depth_full"]
+# Forge lists "None" first, and its models with hashes like A1111's (forge/cn_model_list.json)
+FORGE_CONTROLNET_MODELS = ["None", "control_v11p_sd15_canny [d14c016b]", "control_v11p_sd15_openpose [cab727d4]",
+                           "diffusers_xl_depth_full [e3d1f4b1]"]  # fmt: skip
 FORGE_CONTROLNET_MODULES = ["None", "canny", "depth_midas", "openpose_full", "lineart_realistic"]
 CONTROLNET_UNIT_SLOTS = 3  # control_net_unit_count
 ADETAILER_MODELS = ["face_yolov8n.pt", "face_yolov8s.pt", "hand_yolov8n.pt", "person_yolov8n-seg.pt",
@@ -71,30 +75,27 @@ def script_info(extensions: set[str], forge: bool) -> list[dict[str, Any]]:
 
 
 class ScriptFailed(ValueError):
-    """An exception inside an always-on script: A1111 logs it and carries on without the script."""
+    """A unit the extension refuses (ControlNet: a 500 ValidationError; ADetailer: the unit is skipped)."""
 
 
-def _controlnet_unit(raw: dict[str, Any], forge: bool) -> dict[str, Any]:
+def _controlnet_unit(raw: dict[str, Any], forge: bool, modules: list[str]) -> dict[str, Any]:
     if forge:
         unit = {"enabled": True, "module": "None", "model": "None", "weight": 1.0, "resize_mode": "Crop and Resize",
                 "control_mode": "Balanced", "guidance_start": 0.0, "guidance_end": 1.0, "processor_res": -1,
                 "threshold_a": -1, "threshold_b": -1, "pixel_perfect": False, "save_detected_map": True}  # fmt: skip
-        unit |= {key: value for key, value in raw.items() if key in _FORGE_FIELDS}
-        if unit["module"] not in FORGE_CONTROLNET_MODULES or unit["model"] not in FORGE_CONTROLNET_MODELS:
-            raise ScriptFailed(f"unknown module or model {unit['module']!r}/{unit['model']!r}")
-    else:
-        unit = {"enabled": False, "module": "none", "model": "None", "weight": 1.0, "resize_mode": "Crop and Resize",
-                "control_mode": "Balanced", "guidance_start": 0.0, "guidance_end": 1.0, "processor_res": -1,
-                "threshold_a": -1, "threshold_b": -1, "pixel_perfect": False, "save_detected_map": True}  # fmt: skip
-        unit |= {key: value for key, value in raw.items() if key != "mask_image"}
-        if "mask_image" in raw:
-            unit["mask"] = raw["mask_image"]
-        if unit["module"] not in CONTROLNET_MODULES:
-            raise ScriptFailed(f"module({unit['module']}) not found in supported modules.")
-        if not 0 <= float(unit["weight"]) <= 2:
-            raise ScriptFailed("weight out of range")
-        if float(unit["guidance_start"]) > float(unit["guidance_end"]):
-            raise ScriptFailed("guidance_start > guidance_end")
+        return unit | {key: value for key, value in raw.items() if key in _FORGE_FIELDS}
+    unit = {"enabled": False, "module": "none", "model": "None", "weight": 1.0, "resize_mode": "Crop and Resize",
+            "control_mode": "Balanced", "guidance_start": 0.0, "guidance_end": 1.0, "processor_res": -1,
+            "threshold_a": -1, "threshold_b": -1, "pixel_perfect": False, "save_detected_map": True}  # fmt: skip
+    unit |= {key: value for key, value in raw.items() if key != "mask_image"}
+    if "mask_image" in raw:
+        unit["mask"] = raw["mask_image"]
+    if unit["module"] not in modules:
+        raise ScriptFailed(f"module\n  module({unit['module']}) not found in supported modules. (type=value_error)")
+    if not 0 <= float(unit["weight"]) <= 2:
+        raise ScriptFailed("weight\n  ensure this value is less than or equal to 2 (type=value_error)")
+    if float(unit["guidance_start"]) > float(unit["guidance_end"]):
+        raise ScriptFailed("guidance_start\n  guidance_start must be <= guidance_end (type=value_error)")
     resize = _RESIZE_ALIASES.get(unit["resize_mode"], unit["resize_mode"])
     if isinstance(resize, int) and 0 <= resize < 3:
         resize = ["Just Resize", "Crop and Resize", "Resize and Fill"][resize]
@@ -102,45 +103,49 @@ def _controlnet_unit(raw: dict[str, Any], forge: bool) -> dict[str, Any]:
     if isinstance(control, int) and 0 <= control < 3:
         control = _CONTROL[control]
     if resize not in _RESIZE or control not in _CONTROL:
-        raise ScriptFailed(f"'{resize}' / '{control}' is not a valid mode")
+        raise ScriptFailed(f"resize_mode\n  '{resize}' / '{control}' is not a valid mode (type=value_error)")
     return {**unit, "resize_mode": resize, "control_mode": control}
 
 
-def _control_image(value: Any) -> Any:
-    """A unit's image: base64, or {"image": base64, "mask": base64} as sd-webui-controlnet's
-    API takes it (internal_controlnet/args.py). Any other shape is taken for a failure of the
-    script (a guess: the extension's behaviour with lists was not captured)."""
-    if isinstance(value, dict):
-        if value.get("mask") is not None:
-            _control_image(value["mask"])
-        value = value.get("image")
-    if not isinstance(value, str):
-        raise ScriptFailed("control image of an unknown shape")
-    try:
-        return pictures.decode(value)
-    except ValueError as error:
-        raise ScriptFailed("bad control image") from error
+def _described(unit: dict[str, Any], forge: bool) -> str:
+    """The unit's infotext entry, as each writes it (cn_txt2img_one_unit.json)."""
+    number = (lambda value: value) if forge else float
+    parts = [f"Module: {unit['module']}", f"Model: {unit['model']}", f"Weight: {unit['weight']}",
+             f"Resize Mode: {unit['resize_mode']}"]  # fmt: skip
+    if unit["processor_res"] != -1:
+        parts.append(f"Processor Res: {unit['processor_res']}")
+    for key, label in (("threshold_a", "Threshold A"), ("threshold_b", "Threshold B")):
+        if unit[key] != -1:
+            parts.append(f"{label}: {number(unit[key])}")
+    parts += [f"Guidance Start: {unit['guidance_start']}", f"Guidance End: {unit['guidance_end']}",
+              f"Pixel Perfect: {unit['pixel_perfect']}"]  # fmt: skip
+    if forge:
+        parts += ["Control Mode: ControlMode.BALANCED", "Hr Option: HiResFixOption.BOTH"]
+    else:
+        parts.append(f"Control Mode: {unit['control_mode']}")
+    return ", ".join(parts)
 
 
-def run_controlnet(args: list[Any], forge: bool, size: tuple[int, int]) -> tuple[dict[str, str], list[Any]]:
-    """(infotext entries, detected maps) of the ControlNet units in ``args``."""
+def run_controlnet(
+    args: list[Any], forge: bool, size: tuple[int, int], models: list[str], modules: list[str]
+) -> tuple[dict[str, str], list[Any]]:
+    """(infotext entries, detected maps) of the ControlNet units in ``args``; a unit that
+    fails validation raises ScriptFailed (the API answers 500 ValidationError)."""
     try:
-        units = [_controlnet_unit(arg, forge) for arg in args[:CONTROLNET_UNIT_SLOTS] if isinstance(arg, dict)]
-        params, maps = {}, []
-        for index, unit in enumerate(unit for unit in units if unit["enabled"]):
-            if unit.get("image"):
-                control = _control_image(unit["image"])
-                if unit["save_detected_map"]:
-                    maps.append(control.convert("RGB").resize(size))
-            params[f"ControlNet {index}"] = (
-                f'"Module: {unit["module"]}, Model: {unit["model"]}, Weight: {unit["weight"]}, '
-                f"Resize Mode: {unit['resize_mode']}, Guidance Start: {unit['guidance_start']}, "
-                f"Guidance End: {unit['guidance_end']}, Pixel Perfect: {unit['pixel_perfect']}, "
-                f'Control Mode: {unit["control_mode"]}"'
-            )
-        return params, maps
-    except (ScriptFailed, TypeError, ValueError):
-        return {}, []
+        units = [_controlnet_unit(arg, forge, modules) for arg in args[:CONTROLNET_UNIT_SLOTS] if isinstance(arg, dict)]
+    except (TypeError, ValueError) as error:
+        raise ScriptFailed(str(error)) from None
+    params, maps = {}, []
+    for index, unit in enumerate(unit for unit in units if unit["enabled"]):
+        image = unit.get("image")
+        if isinstance(image, dict) and not forge:
+            image = image.get("image")
+        runs = isinstance(image, str) and bool(image) and (forge or unit["model"] in models)
+        if runs and unit["save_detected_map"]:
+            with contextlib.suppress(ValueError):  # a bad control image: logged by the server, no map
+                maps.append(pictures.decode(image).convert("RGB").resize(size))
+        params[f"ControlNet {index}"] = _described(unit, forge)
+    return params, maps
 
 
 def _adetailer_unit(raw: dict[str, Any]) -> dict[str, Any]:
@@ -171,11 +176,14 @@ def run_adetailer(args: list[Any]) -> dict[str, Any]:
     for number, unit in enumerate(active):
         suffix = "" if number == 0 else f" {['2nd', '3rd'][number - 1] if number < 3 else f'{number + 1}th'}"
         params[f"ADetailer model{suffix}"] = unit["ad_model"]
+        if unit["ad_prompt"]:
+            params[f"ADetailer prompt{suffix}"] = unit["ad_prompt"]
         params[f"ADetailer confidence{suffix}"] = unit["ad_confidence"]
+        params[f"ADetailer dilate erode{suffix}"] = unit["ad_dilate_erode"]
         params[f"ADetailer mask blur{suffix}"] = unit["ad_mask_blur"]
         params[f"ADetailer denoising strength{suffix}"] = unit["ad_denoising_strength"]
         params[f"ADetailer inpaint only masked{suffix}"] = unit["ad_inpaint_only_masked"]
-        if unit["ad_prompt"]:
-            params[f"ADetailer prompt{suffix}"] = f'"{unit["ad_prompt"]}"'
+        if unit["ad_inpaint_only_masked"]:
+            params[f"ADetailer inpaint padding{suffix}"] = unit["ad_inpaint_only_masked_padding"]
     params["ADetailer version"] = ADETAILER_VERSION
     return params

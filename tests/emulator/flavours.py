@@ -1,8 +1,11 @@
 """What differs between the servers the emulator can pretend to be.
 
-A1111 1.10.1 is the ground truth: its request fields, lists and OpenAPI document come
-from the recorded captures in tests/captures/. The other flavours are derived from it
-with the differences docs/flavours.md lists.
+Every flavour but A1111 1.9 was run for real and recorded: A1111 1.10.1 in tests/captures/,
+the others in tests/captures/<set>/ (CAPTURE_SETS). A flavour's request fields, OpenAPI
+document, lists and generation-info keys come from its own set; what a set does not show
+is taken from A1111 1.10.1 and marked as a guess where it is one. A1111 1.9 has no
+recording: it is 1.10.1 without the scheduler route and field fallback (a guess from the
+changelog, see docs/flavours.md).
 """
 
 from __future__ import annotations
@@ -15,99 +18,62 @@ from pathlib import Path
 from typing import Any
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+# flavour -> the directory of its recorded captures (INDEX.md in each names the version run)
+CAPTURE_SETS = {
+    "a1111": CAPTURES,
+    "a1111-1.8": CAPTURES / "a1111-18",
+    "forge": CAPTURES / "forge",
+    "reforge": CAPTURES / "reforge",
+    "sdnext": CAPTURES / "sdnext",
+}
+EXTENSIONS_SET = CAPTURES / "a1111-110-ext"  # A1111 1.10.1 with agent-scheduler, ControlNet, ADetailer
+# Routes whose answer is the emulator's state (tests change it), never a recorded body.
+STATE_ROUTES = {
+    "/sdapi/v1/sd-models", "/sdapi/v1/loras", "/sdapi/v1/prompt-styles", "/sdapi/v1/embeddings",
+    "/sdapi/v1/options", "/sdapi/v1/progress", "/sdapi/v1/sd-vae", "/sdapi/v1/sd-modules", "/sdapi/v1/scripts",
+    "/sdapi/v1/script-info", "/openapi.json", "/controlnet/model_list", "/controlnet/module_list",
+    "/adetailer/v1/ad_model",
+}  # fmt: skip
 
 
 @cache
-def capture(name: str) -> Any:
+def load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def capture(name: str, directory: Path = CAPTURES) -> Any:
     """The recorded document (for raw documents) or response body of a capture file."""
-    data = json.loads((CAPTURES / f"{name}.json").read_text(encoding="utf-8"))
+    data = load(directory / f"{name}.json")
     return data["body"] if isinstance(data, dict) and "request" in data and "body" in data else data
 
 
+def recorded_gets(directory: Path) -> dict[str, tuple[int, Any]]:
+    """GET path (with its query) -> (status, body) of the plain GET captures in a set."""
+    found: dict[str, tuple[int, Any]] = {}
+    for path in sorted(directory.glob("*.json")):
+        data = load(path)
+        request = data.get("request") if isinstance(data, dict) else None
+        if not request or request["method"] != "GET" or "basic_auth" in request:
+            continue
+        if path.stem.startswith(("auth_", "rl_", "as_", "ip_", "err_")) or request["path"] in found:
+            continue
+        found[request["path"]] = (data["status"], data["body"])
+    return found
+
+
 def _kind(prop: dict[str, Any]) -> str:
+    if "anyOf" in prop:  # pydantic 2 documents: Optional[X] is anyOf [X, null]
+        prop = next((p for p in prop["anyOf"] if p.get("type") != "null"), {})
     kind = prop.get("type", "any")
     if kind == "array":
         return "array[string]" if prop.get("items", {}).get("type") == "string" else "array"
     return kind
 
 
-def _fields(schema: str) -> tuple[dict[str, str], dict[str, Any]]:
-    props = capture("openapi")["components"]["schemas"][schema]["properties"]
+def _fields(schema: str, document: dict[str, Any] | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+    props = (document or capture("openapi"))["components"]["schemas"][schema]["properties"]
     return {name: _kind(p) for name, p in props.items()}, {name: p.get("default") for name, p in props.items()}
 
-
-A1111_SAMPLERS_1_8 = [
-    "DPM++ 2M Karras",
-    "DPM++ SDE Karras",
-    "DPM++ 2M SDE Exponential",
-    "DPM++ 2M SDE Karras",
-    "Euler a",
-    "Euler",
-    "LMS",
-    "Heun",
-    "DPM2",
-    "DPM2 a",
-    "DPM++ 2S a",
-    "DPM++ 2M",
-    "DPM++ SDE",
-    "DPM++ 2M SDE",
-    "DPM++ 2M SDE Heun",
-    "DPM++ 2M SDE Heun Karras",
-    "DPM++ 2M SDE Heun Exponential",
-    "DPM++ 3M SDE",
-    "DPM++ 3M SDE Karras",
-    "DPM++ 3M SDE Exponential",
-    "DPM fast",
-    "DPM adaptive",
-    "LMS Karras",
-    "DPM2 Karras",
-    "DPM2 a Karras",
-    "DPM++ 2S a Karras",
-    "Restart",
-    "DDIM",
-    "PLMS",
-    "UniPC",
-    "LCM",
-]
-SDNEXT_SAMPLERS = [
-    "Default",
-    "UniPC",
-    "DDIM",
-    "Euler",
-    "Euler a",
-    "Euler SGM",
-    "Euler EDM",
-    "DPM++ 2M",
-    "DPM++ 1S",
-    "DPM++ SDE",
-    "DPM++ 2M SDE",
-    "DPM++ 2M EDM",
-    "DPM SDE",
-    "DPM2 FlowMatch",
-    "Heun",
-    "LMS",
-    "KDPM2",
-    "DEIS",
-    "SA Solver",
-    "DC Solver",
-    "VDM Solver",
-    "TCD",
-    "LCM",
-    "Euler FlowMatch",
-]
-FORGE_SAMPLERS = [
-    "Euler a",
-    "Euler",
-    "DPM++ 2M",
-    "DPM++ SDE",
-    "DPM++ 2M SDE",
-    "DPM++ 3M SDE",
-    "DDIM",
-    "LCM",
-    "UniPC",
-    "[Forge] Flux Realistic",
-]
-SCHEDULERS_1_9 = ["automatic", "uniform", "karras", "exponential", "polyexponential", "sgm_uniform"]
 
 DEFAULT_CHECKPOINTS = [
     {
@@ -166,15 +132,6 @@ DEFAULT_EMBEDDINGS = {
 }
 
 
-def _sampler_items(names: list[str]) -> list[dict[str, Any]]:
-    return [{"name": name, "aliases": [name.lower().replace(" ", "_")], "options": {}} for name in names]
-
-
-def _scheduler_items(names: list[str]) -> list[dict[str, Any]]:
-    labels = {item["name"]: item for item in capture("get_schedulers")}
-    return [labels[name] for name in names]
-
-
 @dataclass
 class Flavour:
     name: str
@@ -183,55 +140,81 @@ class Flavour:
     img2img_fields: dict[str, str]
     defaults: dict[str, Any]
     samplers: list[dict[str, Any]]
-    schedulers: list[dict[str, Any]] | None  # None: no /schedulers route
+    schedulers: list[dict[str, Any]] | None  # None: no usable /schedulers list
     scheduler_field: bool = True
     unknown_sampler: str = "fallback"  # "fallback" (1.10 family) or "404"
     sampler_not_found_status: int = 400
     pydantic2: bool = False
-    errors: str = "a1111"  # "a1111", "forge" (no middleware) or "sdnext"
+    pydantic_url: str | None = "https://errors.pydantic.dev/2.8/v/"  # SD.Next's 422 items have no url
+    errors: str = "a1111"  # "a1111", "forge" (500 bodies say "message") or "sdnext" (bodies carry "code")
     vae_route: str = "/sdapi/v1/sd-vae"
     openapi: dict[str, Any] | None = None
-    version_route: bool = False
     gzip: bool = False
     forge_hr_modules: bool = False
     unauthenticated: set[str] = field(default_factory=set)
+    captures: Path | None = None  # the recorded set of this flavour
+    recorded: dict[str, tuple[int, Any]] = field(default_factory=dict)  # GET answers as recorded
+    info_keys: list[str] | None = None  # the keys of a generation's info, as recorded
+    info_extra: dict[str, Any] = field(default_factory=dict)  # recorded values of keys A1111 lacks
+    unknown_overrides: str = "error"  # "error": KeyError 500 (A1111, Forge) or "ignore" (SD.Next)
+    checks_hr_upscaler: bool = True
+    restored_overrides: bool = True  # False: Forge keeps an sd_vae override (ov_options_after.json)
+    sparse_options: bool = False  # GET /options lists only the keys that were set (SD.Next)
+    rate_limit: bool = False  # SD.Next: server_rate_limit per client and route
+    interrogate: bool = True
+    extras_error: bool = False  # SD.Next: extra-single-image / extra-batch-images answer 500
 
     @property
     def family(self) -> str:
         return self.name.split("-")[0]
 
+    def capture(self, name: str) -> Any:
+        """A body from this flavour's own set, else the A1111 1.10.1 one."""
+        own = self.captures / f"{name}.json" if self.captures else None
+        return capture(name, self.captures) if own and own.exists() else capture(name)
 
-def _openapi(
-    add: dict[str, dict[str, Any]], remove: set[str], add_paths: set[str], remove_paths: set[str]
-) -> dict[str, Any]:
+
+def _openapi_without(remove: set[str], remove_paths: set[str]) -> dict[str, Any]:
     document = copy.deepcopy(capture("openapi"))
     for schema in ("StableDiffusionProcessingTxt2Img", "StableDiffusionProcessingImg2Img"):
         props = document["components"]["schemas"][schema]["properties"]
         for name in remove:
             props.pop(name, None)
-        props.update(copy.deepcopy(add))
     for path in remove_paths:
         document["paths"].pop(path, None)
-    for path in add_paths:
-        document["paths"][path] = {"get": {"summary": path.rsplit("/", 1)[-1]}}
     return document
 
 
-def _variant(add: dict[str, str], remove: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    txt2img, _ = _fields("StableDiffusionProcessingTxt2Img")
-    img2img, _ = _fields("StableDiffusionProcessingImg2Img")
-    for fields in (txt2img, img2img):
-        for name in remove:
-            fields.pop(name, None)
-    txt2img.update(add)
-    img2img.update({k: v for k, v in add.items() if not k.startswith("hr_")})
-    return txt2img, img2img
+def _generation_info(directory: Path) -> dict[str, Any]:
+    body = capture("t2i_minimal", directory)
+    return json.loads(body["info"])
 
 
-def _props(kinds: dict[str, str]) -> dict[str, dict[str, Any]]:
-    return {
-        name: {"title": name, "type": "array" if kind.startswith("array") else kind} for name, kind in kinds.items()
-    }
+def _recorded_flavour(name: str, version: str, directory: Path, **options: Any) -> Flavour:
+    """A flavour whose fields, defaults, lists and info keys are those its recording shows."""
+    document = capture("openapi", directory)
+    txt2img, t2i_defaults = _fields("StableDiffusionProcessingTxt2Img", document)
+    img2img, i2i_defaults = _fields("StableDiffusionProcessingImg2Img", document)
+    defaults = {**t2i_defaults, **i2i_defaults, "denoising_strength": None}
+    recorded = recorded_gets(directory)
+    status, schedulers = recorded.get("/sdapi/v1/schedulers", (404, None))
+    info = _generation_info(directory)
+    a1111_info = json.loads(capture("txt2img_minimal")["info"])
+    return Flavour(
+        name,
+        version,
+        txt2img,
+        img2img,
+        {**defaults, **options.pop("defaults", {})},
+        recorded["/sdapi/v1/samplers"][1],
+        schedulers if status == 200 else None,
+        openapi=document,
+        captures=directory,
+        recorded=recorded,
+        info_keys=list(info),
+        info_extra={key: value for key, value in info.items() if key not in a1111_info},
+        **options,
+    )
 
 
 def make_flavour(name: str) -> Flavour:
@@ -240,12 +223,24 @@ def make_flavour(name: str) -> Flavour:
     defaults = {**t2i_defaults, **i2i_defaults, "denoising_strength": None}
     a1111_samplers = capture("get_samplers")
     if name == "a1111":
-        t2i, i2i = _variant({}, set())
+        t2i, i2i = _fields("StableDiffusionProcessingTxt2Img")[0], _fields("StableDiffusionProcessingImg2Img")[0]
         return Flavour(
-            name, "1.10.1", t2i, i2i, defaults, a1111_samplers, capture("get_schedulers"), openapi=capture("openapi")
+            name,
+            "1.10.1",
+            t2i,
+            i2i,
+            defaults,
+            a1111_samplers,
+            capture("get_schedulers"),
+            openapi=capture("openapi"),
+            captures=CAPTURES,
         )
-    if name == "a1111-1.9":
-        t2i, i2i = _variant({}, set())
+    if name == "a1111-1.9":  # not recorded: 1.10.1 without the scheduler route, names checked (a guess)
+        document = _openapi_without(set(), {"/sdapi/v1/schedulers"})
+        t2i, i2i = (
+            _fields("StableDiffusionProcessingTxt2Img", document)[0],
+            _fields("StableDiffusionProcessingImg2Img")[0],
+        )
         samplers = [s for s in a1111_samplers if s["name"] != "DDIM CFG++"]
         return Flavour(
             name,
@@ -257,92 +252,50 @@ def make_flavour(name: str) -> Flavour:
             None,
             unknown_sampler="404",
             sampler_not_found_status=404,
-            openapi=_openapi({}, set(), set(), {"/sdapi/v1/schedulers"}),
+            openapi=document,
         )
     if name == "a1111-1.8":
-        t2i, i2i = _variant({}, {"scheduler", "hr_scheduler"})
-        return Flavour(
+        return _recorded_flavour(
             name,
-            "1.8.0",
-            t2i,
-            i2i,
-            defaults,
-            _sampler_items(A1111_SAMPLERS_1_8),
-            None,
+            "v1.8.0",
+            CAPTURE_SETS[name],
             scheduler_field=False,
             unknown_sampler="404",
             sampler_not_found_status=404,
-            openapi=_openapi({}, {"scheduler", "hr_scheduler"}, set(), {"/sdapi/v1/schedulers"}),
         )
     if name == "forge":
-        extra = {
-            "distilled_cfg_scale": "number",
-            "hr_distilled_cfg": "number",
-            "hr_cfg": "number",
-            "hr_additional_modules": "array",
-        }
-        t2i, i2i = _variant(extra, set())
-        return Flavour(
+        return _recorded_flavour(
             name,
-            "f2.0.1v1.10.1-previous-665-gae278f79",
-            t2i,
-            i2i,
-            {**defaults, "distilled_cfg_scale": 3.5, "hr_distilled_cfg": 3.5, "hr_cfg": 1.0},
-            _sampler_items(FORGE_SAMPLERS),
-            capture("get_schedulers"),
+            "f2.0.1v1.10.1-previous-669-gdfdcbab6",
+            CAPTURE_SETS[name],
             pydantic2=True,
             errors="forge",
             vae_route="/sdapi/v1/sd-modules",
-            openapi=_openapi(_props(extra), set(), {"/sdapi/v1/sd-modules"}, {"/sdapi/v1/sd-vae"}),
             forge_hr_modules=True,
-            unauthenticated={"/sdapi/v1/progress"},
+            unauthenticated={"/sdapi/v1/progress"},  # a guess: no --auth recording of Forge
+            restored_overrides=False,
         )
     if name == "reforge":
-        t2i, i2i = _variant({"hr_cfg": "number"}, set())
-        return Flavour(
-            name,
-            "1.10.1",
-            t2i,
-            i2i,
-            {**defaults, "hr_cfg": 1.0},
-            a1111_samplers,
-            capture("get_schedulers"),
-            openapi=_openapi(_props({"hr_cfg": "number"}), set(), set(), set()),
-        )
+        return _recorded_flavour(name, "f1.0.0v2-v1.10.1RC-latest-2510-g3b56b268", CAPTURE_SETS[name])
     if name == "sdnext":
-        extra = {
-            "clip_skip": "integer",
-            "vae_type": "string",
-            "hr_force": "boolean",
-            "hr_denoising_strength": "number",
-            "refiner_steps": "integer",
-            "refiner_prompt": "string",
-            "pag_scale": "number",
-        }
-        t2i, i2i = _variant(extra, {"scheduler", "hr_scheduler"})
-        sdnext_defaults = {
-            **defaults,
-            "steps": 20,
-            "width": 1024,
-            "height": 1024,
-            "cfg_scale": 6.0,
-            "sampler_name": "UniPC",
-        }
-        return Flavour(
+        return _recorded_flavour(
             name,
-            "2025-03-02",
-            t2i,
-            i2i,
-            sdnext_defaults,
-            _sampler_items(SDNEXT_SAMPLERS),
-            None,
+            "058a7f0c",
+            CAPTURE_SETS[name],
+            defaults={"sampler_name": "UniPC"},  # a guess: every recorded request names its sampler
             scheduler_field=False,
             unknown_sampler="404",
             sampler_not_found_status=404,
+            pydantic2=True,
+            pydantic_url=None,
             errors="sdnext",
-            openapi=None,
-            version_route=True,
             gzip=True,
+            unknown_overrides="ignore",
+            checks_hr_upscaler=False,
+            sparse_options=True,
+            rate_limit=True,
+            interrogate=False,
+            extras_error=True,
         )
     raise ValueError(f"unknown flavour {name!r}")
 

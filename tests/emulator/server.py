@@ -27,14 +27,20 @@ from PIL import Image
 
 from tests.emulator import extensions, pictures
 from tests.emulator.engine import Engine, HTTPError, ServerError
-from tests.emulator.flavours import Flavour, capture, make_flavour
+from tests.emulator.flavours import EXTENSIONS_SET, STATE_ROUTES, Flavour, capture, make_flavour
 from tests.emulator.scheduler import PREFIX as SCHEDULER_PREFIX
 from tests.emulator.scheduler import AgentScheduler
 from tests.emulator.validation import validate_body
 
 # Routes added by extensions with app.get/app.post: never behind --api-auth.
 EXTENSION_ROUTES = {"/sdapi/v1/loras", "/sdapi/v1/refresh-loras"}
-SDNEXT_CLIP_MODELS = ["ViT-L-14/openai", "ViT-H-14/laion2b_s32b_b79k"]
+# SD.Next's extras routes fail on their own answer model (ex_extra_*.json)
+SDNEXT_EXTRAS_ERROR = (
+    "1 validation error for {model}\nhtml_info\n  Input should be a valid string [type=string_type, "
+    "input_value=None, input_type=NoneType]\n    For further information visit "
+    "https://errors.pydantic.dev/2.13/v/string_type"
+)
+SDNEXT_GENERATION_COST = {"/sdapi/v1/txt2img": 5}  # rl_429_txt2img_cost5.json
 OPEN_ROUTES = {"/openapi.json", "/docs", "/redoc", "/internal/ping"}
 FAULTS = (
     "hang",  # accept the connection, never answer
@@ -127,6 +133,7 @@ class Emulator:
         self.interrogate_fails = False  # the interrogator raises inside (caption "<error>")
         self.scheduler = AgentScheduler(self._scheduled)  # runs when "agent-scheduler" is installed
         self._lock = threading.Lock()
+        self._spent: dict[tuple[str, str], list[tuple[float, int]]] = {}  # SD.Next's rate limit
         self._stopping = threading.Event()
         self._server = _Server(self)
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"emulator-{self.name}", daemon=True)
@@ -169,6 +176,8 @@ class Emulator:
         self.interrogate_fails = False
         self.scheduler.clear()
         self.engine = Engine(self.flavour)
+        with self._lock:
+            self._spent.clear()
 
     @property
     def extensions(self) -> set[str]:
@@ -219,7 +228,22 @@ class Emulator:
             status, body, content_type, headers = self._respond(handler, parts.path, parts.query, raw, fault)
         except _Reply as reply:
             status, body, content_type, headers = reply.status, reply.body, reply.content_type, reply.headers
+        if self.flavour.rate_limit and self._over_limit(handler.client_address[0], parts.path):
+            status, body, content_type, headers = self._error(
+                HTTPError(429, f"{handler.client_address[0]}:{parts.path}: rate limit exceeded")
+            )
         self._send(handler, status, body, content_type, headers)
+
+    def _over_limit(self, client: str, path: str) -> bool:
+        """SD.Next counts a request after its endpoint ran (a refused txt2img has generated
+        already) per client and route, over the last minute (rl_*.json)."""
+        limit = int(self.engine.options.get("server_rate_limit") or 0)
+        now = time.monotonic()
+        with self._lock:
+            spent = [(at, cost) for at, cost in self._spent.get((client, path), []) if now - at < 60]
+            spent.append((now, SDNEXT_GENERATION_COST.get(path, 1)))
+            self._spent[(client, path)] = spent
+            return limit > 0 and sum(cost for _, cost in spent) > limit
 
     def _trickle(self, handler: _Handler, data: bytes) -> None:
         for byte in data:
@@ -327,6 +351,15 @@ class Emulator:
                 return 200, self._scheduler_route(handler, path[len(SCHEDULER_PREFIX) :], raw), "application/json", {}
             except (HTTPError, ServerError) as error:
                 return self._error(error)
+        query = f"?{query_string}" if query_string else ""
+        recorded = self.engine.recorded.get(path + query) if handler.command == "GET" else None
+        if recorded is not None and (recorded[0] != 200 or path not in STATE_ROUTES):
+            try:
+                if self._protected(path) and recorded[0] not in (404, 405):  # routing comes before auth
+                    self._check_auth(handler)
+            except HTTPError as error:
+                return self._error(error)
+            return recorded[0], recorded[1], "application/json", {}
         route = self._routes.get((handler.command, path))
         if route is None:
             if any(p == path for _, p in self._routes):
@@ -408,11 +441,14 @@ class Emulator:
                     "errors": f"{error.status}: {error.detail}",
                 }
             return error.status, body, "application/json", headers
-        if style == "forge":
-            return 500, b"Internal Server Error", "text/plain; charset=utf-8", {}
+        if style == "forge":  # err_500_*.json: "message" where A1111 says "errors"
+            return (
+                500,
+                {"error": error.error_class, "detail": "", "body": "", "message": error.message},
+                "application/json",
+                {},
+            )
         if style == "sdnext":
-            if error.error_class == "TypeError":
-                return 500, error.message, "application/json", {}
             return (
                 500,
                 {"error": error.error_class, "code": 500, "detail": "", "body": "", "errors": error.message},
@@ -472,43 +508,36 @@ class Emulator:
         lists: dict[str, Callable[[], Any]] = {
             "/sdapi/v1/sd-models": lambda: self.engine.checkpoints,
             "/sdapi/v1/samplers": lambda: f.samplers,
-            "/sdapi/v1/upscalers": lambda: capture("get_upscalers"),
+            "/sdapi/v1/upscalers": lambda: f.capture("get_upscalers"),
             "/sdapi/v1/loras": lambda: self._extension("lora", self.engine.loras),
-            "/controlnet/model_list": lambda: self._controlnet({"model_list": extensions.CONTROLNET_MODELS}),
+            "/controlnet/model_list": lambda: self._controlnet({"model_list": self.engine.controlnet_models}),
             "/controlnet/module_list": lambda: self._controlnet(
-                {"module_list": extensions.CONTROLNET_MODULES, "module_detail": {}}
+                {"module_list": self.engine.controlnet_modules, "module_detail": {}}
             ),
             "/adetailer/v1/version": lambda: self._extension("adetailer", {"version": extensions.ADETAILER_VERSION}),
-            "/adetailer/v1/ad_model": lambda: self._extension("adetailer", {"ad_model": extensions.ADETAILER_MODELS}),
+            "/adetailer/v1/ad_model": lambda: self._extension("adetailer", {"ad_model": self.engine.adetailer_models}),
             "/sdapi/v1/prompt-styles": lambda: self.engine.styles,
             "/sdapi/v1/embeddings": lambda: self.engine.embeddings,
-            "/sdapi/v1/options": lambda: self.engine.options,
-            "/sdapi/v1/cmd-flags": lambda: capture("get_cmd_flags"),
-            "/sdapi/v1/progress": lambda: self.engine.progress.report(),
-            "/sdapi/v1/memory": lambda: capture("get_memory"),
+            "/sdapi/v1/options": self._options,
+            "/sdapi/v1/cmd-flags": lambda: f.capture("get_cmd_flags"),
+            "/sdapi/v1/progress": self._progress,
+            "/sdapi/v1/memory": lambda: f.capture("get_memory"),
             "/sdapi/v1/scripts": self.engine_scripts,
             "/sdapi/v1/script-info": lambda: self.engine.script_info(),
-            "/sdapi/v1/extensions": lambda: capture("get_extensions"),
-            "/sdapi/v1/face-restorers": lambda: capture("get_face_restorers"),
-            "/sdapi/v1/realesrgan-models": lambda: capture("get_realesrgan_models"),
-            "/sdapi/v1/hypernetworks": lambda: capture("get_hypernetworks"),
+            "/sdapi/v1/extensions": lambda: f.capture("get_extensions"),
+            "/sdapi/v1/face-restorers": lambda: f.capture("get_face_restorers"),
+            "/sdapi/v1/realesrgan-models": lambda: f.capture("get_realesrgan_models"),
+            "/sdapi/v1/hypernetworks": lambda: f.capture("get_hypernetworks"),
             f.vae_route: lambda: self.engine.vaes,
         }
         if f.family != "sdnext":
-            lists["/sdapi/v1/latent-upscale-modes"] = lambda: capture("get_latent_upscale_modes")
+            lists["/sdapi/v1/latent-upscale-modes"] = lambda: f.capture("get_latent_upscale_modes")
         if f.schedulers is not None:
             lists["/sdapi/v1/schedulers"] = lambda: f.schedulers
         if f.openapi is not None:
-            lists["/openapi.json"] = lambda: f.openapi
-        if f.family != "forge":  # Forge's built-in ControlNet has no version route
+            lists["/openapi.json"] = self._openapi
+        if f.family != "forge":  # Forge's built-in ControlNet has no version route (cn_version.json)
             lists["/controlnet/version"] = lambda: self._extension("controlnet", {"version": 3})
-        if f.version_route:
-            lists["/sdapi/v1/version"] = lambda: {
-                "app": "sd.next",
-                "updated": f.version,
-                "commit": "431bcc36",
-                "branch": "master",
-            }
         routes: dict[tuple[str, str], Callable[[Any, dict[str, list[str]]], Any]] = {
             ("GET", path): (lambda body, query, get=get: get()) for path, get in lists.items()
         }
@@ -525,9 +554,9 @@ class Emulator:
         routes[("POST", "/sdapi/v1/png-info")] = lambda body, query: self._png_info(body)
         routes[("POST", "/sdapi/v1/extra-single-image")] = lambda body, query: self._extra_single(body)
         routes[("POST", "/sdapi/v1/extra-batch-images")] = lambda body, query: self._extra_batch(body)
-        routes[("POST", "/sdapi/v1/interrogate")] = lambda body, query: self._interrogate(body)
-        if f.family == "sdnext":
-            routes[("GET", "/sdapi/v1/interrogate")] = lambda body, query: ["deepdanbooru", *SDNEXT_CLIP_MODELS]
+        if f.interrogate:  # SD.Next has caption/vqa/tagger routes instead (ex_interrogate_*.json: 404)
+            routes[("POST", "/sdapi/v1/interrogate")] = lambda body, query: self._interrogate(body)
+        routes[("POST", "/controlnet/detect")] = lambda body, query: self._detect(body)
         routes[("POST", "/sdapi/v1/interrupt")] = lambda body, query: self._flag("interrupted", {})
         routes[("POST", "/sdapi/v1/skip")] = lambda body, query: self._flag("skipped", None)
         for name in ("refresh-checkpoints", "refresh-loras", "refresh-vae", "refresh-embeddings"):
@@ -539,7 +568,7 @@ class Emulator:
 
     def _validated(self, body: Any, img2img: bool) -> dict[str, Any]:
         fields = self.flavour.img2img_fields if img2img else self.flavour.txt2img_fields
-        request, errors = validate_body(body, fields, self.flavour.pydantic2)
+        request, errors = validate_body(body, fields, self.flavour.pydantic2, self.flavour.pydantic_url)
         if errors:
             raise _Reply(422, {"detail": errors})
         assert request is not None
@@ -575,7 +604,29 @@ class Emulator:
             )  # err_img2img_empty_init_images.json
         return self.engine.generate(request, img2img=True, init_images=images, mask=mask)
 
+    def _openapi(self) -> Any:
+        """The flavour's recorded document; A1111 with the three recorded extensions gives theirs."""
+        if self.flavour.name == "a1111" and {"controlnet", "adetailer", "agent-scheduler"} <= self.extensions:
+            return capture("openapi", EXTENSIONS_SET)
+        return self.flavour.openapi
+
+    def _progress(self) -> Any:
+        report = self.engine.progress.report()
+        if self.flavour.family == "sdnext":  # get_progress_idle.json: an "id" first, no stopping_generation
+            report["state"].pop("stopping_generation", None)
+            return {"id": self.engine.progress.task_id or "", **report}
+        return report
+
+    def _options(self) -> Any:
+        if self.flavour.sparse_options:  # SD.Next lists only the keys that were set (get_options_keys.json)
+            return {key: value for key, value in self.engine.options.items() if key in self.engine.config_keys}
+        return self.engine.options
+
     def _set_options(self, body: Any) -> Any:
+        if self.flavour.family == "sdnext":  # rl_options_*.json; unknown keys: a guess (taken as well)
+            self.engine.options.update(body or {})
+            self.engine.config_keys.update(body or {})
+            return {"updated": [{key: True} for key in body or {}]}
         for key, value in (body or {}).items():
             if key not in self.engine.options:
                 raise ServerError("KeyError", f"'{key}'")
@@ -594,7 +645,7 @@ class Emulator:
 
     def _upscaled(self, image: Any, body: dict[str, Any]) -> tuple[Any, str]:
         """scripts/postprocessing_upscale.py: scale by, or scale to (and crop), with upscaler 1."""
-        names = [u["name"] for u in capture("get_upscalers")]
+        names = [u["name"] for u in self.flavour.capture("get_upscalers")]
         for key in ("upscaler_1", "upscaler_2"):
             name = body.get(key, "None")
             if name not in names:
@@ -618,12 +669,16 @@ class Emulator:
         return image, info
 
     def _extra_single(self, body: Any) -> Any:
+        if self.flavour.extras_error:
+            raise ServerError("ValidationError", SDNEXT_EXTRAS_ERROR.format(model="ResProcessImage"))
         body = body or {}
         with self.engine.lock:
             image, info = self._upscaled(self._decode_image(body.get("image") or ""), body)
             return {"html_info": f"<p>{info}</p>", "image": pictures.encode(image, "png", None)}
 
     def _extra_batch(self, body: Any) -> Any:
+        if self.flavour.extras_error:
+            raise ServerError("ValidationError", SDNEXT_EXTRAS_ERROR.format(model="ResProcessBatch"))
         body = body or {}
         items = body.get("imageList") or []
         with self.engine.lock:
@@ -638,8 +693,7 @@ class Emulator:
         body = body or {}
         image = self._decode_image(body.get("image") or "")
         model = body.get("model", "clip")
-        known = ("deepdanbooru", *SDNEXT_CLIP_MODELS) if self.flavour.family == "sdnext" else ("clip", "deepdanbooru")
-        if model not in known:
+        if model not in ("clip", "deepdanbooru"):
             raise HTTPError(404, "Model not found")
         if self.interrogate_fails:
             return {"caption": "<error>"}
@@ -655,14 +709,22 @@ class Emulator:
             for name, title in titles.items()
             if name in self.extensions or (name == "controlnet" and self.flavour.family == "forge")
         ]
-        return {mode: [*titles_, *added] for mode, titles_ in capture("get_scripts").items()}
+        return {mode: [*titles_, *added] for mode, titles_ in self.flavour.capture("get_scripts").items()}
+
+    def _detect(self, body: Any) -> Any:
+        """/controlnet/detect (cn_detect_canny.json): one detected map per input image."""
+        if "controlnet" not in self.extensions and self.flavour.family != "forge":
+            raise _Reply(404, {"detail": "Not Found"})
+        body = body or {}
+        with self.engine.lock:
+            images = [self._decode_image(item) for item in body.get("controlnet_input_images") or []]
+            maps = [pictures.encode(image.convert("RGB"), "png", None) for image in images]
+        return {"images": maps, "info": "Success"}
 
     def _controlnet(self, answer: dict[str, Any]) -> Any:
         """sd-webui-controlnet's lists, or Forge's built-in ones (with "None" first, no hashes)."""
-        if self.flavour.family == "forge":
-            key = "model_list" if "model_list" in answer else "module_list"
-            forge = extensions.FORGE_CONTROLNET_MODELS if key == "model_list" else extensions.FORGE_CONTROLNET_MODULES
-            return {key: forge}
+        if self.flavour.family == "forge":  # no module_detail (cn_module_list.json)
+            return {key: value for key, value in answer.items() if key != "module_detail"}
         return self._extension("controlnet", answer)
 
     def _extension(self, name: str, answer: Any) -> Any:

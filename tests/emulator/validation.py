@@ -1,7 +1,7 @@
 """Request-body validation the way FastAPI + pydantic do it on each server.
 
-A1111, reForge and SD.Next run pydantic 1 (lenient: "2" -> 2, 2.7 -> 2, 5 -> "5");
-Forge runs pydantic 2 (floats with fractions and numbers for strings are refused).
+A1111 and reForge run pydantic 1 (lenient: "2" -> 2, 2.7 -> 2, 5 -> "5"); Forge and
+SD.Next run pydantic 2 (floats with fractions and numbers for strings are refused).
 Unknown keys are ignored by both; every field is optional, so null is fine.
 """
 
@@ -132,29 +132,23 @@ def coerce(kind: str, value: Any, loc: list[Any], pydantic2: bool) -> Any:
     return value
 
 
-def error_item(error: FieldError, pydantic2: bool) -> dict[str, Any]:
+def error_item(error: FieldError, pydantic2: bool, url: str | None = PYDANTIC2_URL) -> dict[str, Any]:
     if pydantic2:
         msg, kind = error.v2
-        return {"type": kind, "loc": error.loc, "msg": msg, "input": error.value, "url": PYDANTIC2_URL + kind}
+        item = {"type": kind, "loc": error.loc, "msg": msg, "input": error.value}
+        return item | ({"url": url + kind} if url else {})
     msg, kind = error.v1
     return {"loc": error.loc, "msg": msg, "type": kind}
 
 
 def validate_body(
-    body: Any, fields: dict[str, str], pydantic2: bool
+    body: Any, fields: dict[str, str], pydantic2: bool, url: str | None = PYDANTIC2_URL
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(coerced body, []) or (None, 422 detail items)."""
+    """(coerced body, []) or (None, 422 detail items); ``url``: pydantic 2's link prefix, if it gives one."""
     if not isinstance(body, dict):
         if pydantic2:
-            return None, [
-                {
-                    "type": "dict_type",
-                    "loc": ["body"],
-                    "msg": "Input should be a valid dictionary",
-                    "input": body,
-                    "url": PYDANTIC2_URL + "dict_type",
-                }
-            ]
+            item = {"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary", "input": body}
+            return None, [item | ({"url": url + "dict_type"} if url else {})]
         return None, [{"loc": ["body"], "msg": "value is not a valid dict", "type": "type_error.dict"}]
     out: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
@@ -164,5 +158,5 @@ def validate_body(
         try:
             out[name] = coerce(kind, body[name], ["body", name], pydantic2)
         except FieldError as error:
-            errors.append(error_item(error, pydantic2))
+            errors.append(error_item(error, pydantic2, url))
     return (None, errors) if errors else (out, [])

@@ -20,9 +20,11 @@ import requests
 from PIL import Image, PngImagePlugin
 
 from tests.emulator import Emulator
-from tests.emulator.flavours import CAPTURES
+from tests.emulator.flavours import CAPTURES, recorded_gets
 
-MARKER = re.compile(r"\.\.\.<truncated: full_length=\d+, format=(\w+), size=(\d+)x(\d+), mode=(\w+)>$")
+MARKER = re.compile(
+    r"\.\.\.<truncated: full_length=\d+(?:, decoded_bytes=\d+)?, format=(\w+), size=(\d+)x(\d+), mode=(\w+)>$"
+)
 CAPTURED_AUTH = {"tester": "secret"}
 # Not request/response pairs, or need the real server's timing or process: covered elsewhere.
 SKIPPED = {
@@ -173,6 +175,199 @@ def test_emulator_answers_like_the_real_server(servers, name):
         assert actual["info"] == expected["info"]
     else:
         assert actual == expected
+
+
+# --- the other recorded sets: every flavour and the extensions ---------------------------
+
+# set -> (emulator flavour, extensions installed when it was recorded)
+SETS = {
+    "a1111-110-ext": ("a1111", {"lora", "controlnet", "adetailer", "agent-scheduler"}),
+    "a1111-18": ("a1111-1.8", {"lora"}),
+    "forge": ("forge", {"lora"}),
+    "reforge": ("reforge", {"lora"}),
+    "sdnext": ("sdnext", {"lora"}),
+}
+SET_SKIPPED = {
+    "sdnext": {
+        # the limit is per minute and per route: replayed in their order in test_sdnext_rate_limit
+        "rl_429_sd_models": "replayed in order by test_sdnext_rate_limit",
+        "rl_429_txt2img_cost5": "replayed in order by test_sdnext_rate_limit",
+        "rl_429_txt2img_second": "replayed in order by test_sdnext_rate_limit",
+        "rl_samplers_other_route_not_limited": "replayed in order by test_sdnext_rate_limit",
+        "sdn_internal_progress_after_force_task_id": "SD.Next's /internal/progress is not emulated",
+        "sdn_internal_progress_unknown": "SD.Next's /internal/progress is not emulated",
+    },
+}
+# ADetailer given its unit without the two leading flags also wrote a second unit, from the
+# UI state the previous request left behind: a state of the real process the emulator lacks.
+LOOSE_INFOTEXT = {("a1111-110-ext", "ad_txt2img_dict_only_args")}
+
+
+def set_captures() -> list[tuple[str, str]]:
+    found = []
+    for name in SETS:
+        for path in sorted((CAPTURES / name).glob("*.json")):
+            if path.stem not in SET_SKIPPED.get(name, {}):
+                found.append((name, path.stem))
+    return found
+
+
+def set_load(name: str, capture: str) -> Any:
+    return json.loads((CAPTURES / name / f"{capture}.json").read_text(encoding="utf-8"))
+
+
+def recorded_body(name: str, capture: str, default: Any) -> Any:
+    path = CAPTURES / name / f"{capture}.json"
+    if not path.exists():
+        return default
+    data = set_load(name, capture)
+    return data["body"] if data["status"] == 200 else default
+
+
+@pytest.fixture(scope="module")
+def set_servers():
+    made: dict[tuple[str, bool], Emulator] = {}
+    yield made
+    for server in made.values():
+        server.stop()
+
+
+def set_server(made: dict[tuple[str, bool], Emulator], name: str, auth: bool) -> Emulator:
+    """A server set up like the recorded one: its models, LoRAs, styles, VAEs, extensions."""
+    flavour, installed = SETS[name]
+    if (name, auth) not in made:
+        made[(name, auth)] = Emulator(flavour, auth=CAPTURED_AUTH if auth else None).start()
+    server = made[(name, auth)]
+    server.reset()
+    engine = server.engine
+    engine.extensions.clear()
+    engine.extensions.update(installed)
+    checkpoints = recorded_body(name, "get_sd_models", None) or load("get_sd_models")["body"]
+    engine.checkpoints[:] = json.loads(json.dumps(checkpoints))
+    engine.options["sd_model_checkpoint"] = engine.checkpoints[0]["title"]
+    engine.loras[:] = recorded_body(name, "get_loras", [])
+    engine.styles[:] = recorded_body(name, "get_prompt_styles", [])
+    vae_capture = "get_sd_modules" if flavour == "forge" else "get_sd_vae"
+    engine.vaes[:] = recorded_body(name, vae_capture, [])
+    engine.embeddings = recorded_body(name, "get_embeddings", {"loaded": {}, "skipped": {}})
+    if name == "a1111-110-ext":
+        engine.recorded.update(recorded_gets(CAPTURES / name))
+    if "controlnet" in installed or flavour == "forge":
+        engine.controlnet_models[:] = recorded_body(name, "cn_model_list", {})["model_list"]
+        engine.controlnet_modules[:] = recorded_body(name, "cn_module_list", {})["module_list"]
+    if "adetailer" in installed:
+        engine.adetailer_models[:] = recorded_body(name, "ad_model", {})["ad_model"]
+    return server
+
+
+def same_shape(expected: Any, actual: Any, where: str) -> None:
+    """The same kind of value; a dict with the same keys; a list as long, with items of the same keys."""
+    assert type(actual) is type(expected) or {type(actual), type(expected)} <= {int, float}, where
+    if isinstance(expected, dict):
+        assert set(actual) == set(expected), where
+    if isinstance(expected, list):
+        assert len(actual) == len(expected), where
+        if expected and isinstance(expected[0], dict):
+            assert set(actual[0]) == set(expected[0]), f"{where}[0]"
+
+
+def described_marker(text: str) -> tuple[str, int, int, str]:
+    fmt, width, height, mode = MARKER.search(text).groups()
+    return fmt, int(width), int(height), mode
+
+
+def compare_set_generation(expected: dict[str, Any], actual: dict[str, Any], loose: bool, seeded: bool) -> None:
+    assert set(actual) == set(expected)
+    assert [described_image(got)[:3] for got in actual["images"]] == [
+        described_marker(want)[:3] for want in expected["images"]
+    ], "image count, formats and sizes"
+    assert set(actual["parameters"]) == set(expected["parameters"]), "parameters"
+    want_info, got_info = json.loads(expected["info"]), json.loads(actual["info"])
+    assert list(got_info) == list(want_info), "info keys"
+    if not loose:
+        want_extra, got_extra = want_info["extra_generation_params"], got_info["extra_generation_params"]
+        assert set(got_extra) == set(want_extra), "extra_generation_params"
+    for key in ("sampler_name", "sd_model_name", "width", "height", "steps", "seed", "batch_size"):
+        if key in want_info and (seeded or key != "seed"):
+            assert got_info[key] == want_info[key], f"info.{key}"
+
+
+@pytest.mark.parametrize(("name", "capture"), set_captures())
+def test_each_flavour_answers_like_its_recording(set_servers, name, capture):
+    recorded = set_load(name, capture)
+    if "request" not in recorded:  # a raw document
+        server = set_server(set_servers, name, False)
+        if capture == "openapi":
+            answer = requests.get(server.url + "/openapi.json", timeout=10)
+            assert answer.json() == recorded
+        elif capture == "get_options_keys":
+            options = requests.get(server.url + "/sdapi/v1/options", timeout=10).json()
+            assert sorted(options) == recorded["keys"]
+        else:
+            pytest.fail(f"no rule for the raw document {name}/{capture}")
+        return
+    request = recorded["request"]
+    server = set_server(set_servers, name, capture.startswith("auth_") or "basic_auth" in request)
+    expected = recorded["body"]
+    parameters = None
+    if request["path"] == "/sdapi/v1/png-info" and isinstance(expected, dict):
+        parameters = expected.get("info") or None
+    response = send(server, request, parameters)
+    assert response.status_code == recorded["status"], response.text[:500]
+    actual = response.json()
+    if recorded["status"] >= 400:
+        assert actual == expected
+    elif capture == "auth_openapi_no_auth":
+        assert (actual["openapi"], actual["info"]) == (expected["openapi"], expected["info"])
+        if name != "reforge":  # its --auth run listed 41 paths, its openapi.json (without --auth) 85
+            assert len(actual["paths"]) == expected["paths_count"]
+    elif isinstance(expected, dict) and "images" in expected and "parameters" in expected:
+        seeded = request["body"].get("seed", -1) != -1
+        compare_set_generation(expected, actual, (name, capture) in LOOSE_INFOTEXT, seeded)
+    elif isinstance(expected, dict) and "images" in expected:  # /controlnet/detect, extra-batch-images
+        same_shape(expected, actual, "body")
+        assert [described_image(got)[:3] for got in actual["images"]] == [
+            described_marker(want)[:3] for want in expected["images"]
+        ]
+    elif isinstance(expected, dict) and "image" in expected:
+        same_shape(expected, actual, "body")
+        assert described_image(actual["image"])[:3] == described_marker(expected["image"])[:3]
+    else:
+        same_shape(expected, actual, "body")
+
+
+def test_sdnext_rate_limit():
+    """rl_*.json in the order they were recorded: the limit counts each client and route over a
+    minute, a txt2img costs 5, and a refused txt2img has generated its picture already."""
+    with Emulator("sdnext") as server:
+        limit = set_load("sdnext", "rl_options_set_limit_5")["request"]
+        assert send(server, limit).json() == set_load("sdnext", "rl_options_set_limit_5")["body"]
+        refused = set_load("sdnext", "rl_429_sd_models")
+        statuses = [send(server, refused["request"]).status_code for _ in range(6)]
+        assert statuses == [200, 200, 200, 200, 200, 429]
+        answer = send(server, refused["request"])
+        assert (answer.status_code, answer.json()) == (429, refused["body"])
+        assert "Retry-After" not in answer.headers
+        other = set_load("sdnext", "rl_samplers_other_route_not_limited")
+        assert send(server, other["request"]).status_code == other["status"]
+        first, second = set_load("sdnext", "rl_429_txt2img_cost5"), set_load("sdnext", "rl_429_txt2img_second")
+        assert send(server, first["request"]).status_code == first["status"]
+        before = server.engine.generations
+        answer = send(server, second["request"])
+        assert (answer.status_code, answer.json()) == (second["status"], second["body"])
+        assert server.engine.generations == before + 1  # it ran before it was counted
+
+
+def test_forge_keeps_a_vae_override_and_ignores_unknown_ones():
+    """ov_*.json in their recorded order, then ov_options_after.json: sd_vae stays "None"."""
+    with Emulator("forge") as server:
+        server.engine.vaes.clear()
+        for capture in ("ov_override_sd_vae_none", "ov_override_sd_vae_unknown"):
+            recorded = set_load("forge", capture)
+            answer = send(server, recorded["request"])
+            assert answer.status_code == recorded["status"]
+        options = requests.get(server.url + "/sdapi/v1/options", timeout=10).json()
+    assert options["sd_vae"] == set_load("forge", "ov_options_after")["body"]["sd_vae"] == "None"
 
 
 def test_override_settings_leak(servers):

@@ -1,8 +1,10 @@
 """Flavour detection from each server's /openapi.json, or from route probes when it is hidden."""
 
+import json
+
 import pytest
 
-from tests.emulator.flavours import make_flavour
+from tests.emulator.flavours import CAPTURES, make_flavour
 from webui.server.flavour import Family, from_openapi, from_probes
 
 
@@ -46,3 +48,22 @@ def test_probes_when_openapi_is_hidden():
     )
     assert from_probes(sdnext_version=False, sd_modules=False, schedulers=False, combined_samplers=True).band == "1.8-"
     assert from_probes(sdnext_version=False, sd_modules=False, schedulers=False, combined_samplers=False).band == "1.9"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "family", "band"),
+    [
+        ("openapi", Family.A1111, "1.10+"),
+        ("a1111-110-ext/openapi", Family.A1111, "1.10+"),
+        ("a1111-18/openapi", Family.A1111, "1.8-"),
+        ("forge/openapi", Family.FORGE, ""),
+        ("reforge/openapi", Family.REFORGE, ""),
+        ("sdnext/openapi", Family.SDNEXT, ""),
+    ],
+)
+def test_each_real_servers_openapi_tells_its_flavour(recorded, family, band):
+    """The documents the real servers served (tests/captures/, INDEX.md names each version)."""
+    document = json.loads((CAPTURES / f"{recorded}.json").read_text(encoding="utf-8"))
+    flavour = from_openapi(document)
+    assert flavour is not None and (flavour.family, flavour.band) == (family, band)
+    assert flavour.schedulers_route == (family is not Family.SDNEXT and band != "1.8-")

@@ -9,6 +9,7 @@ images (img2img masks, ControlNet maps, Forge's extra_images); only the
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,9 @@ class PictureLimit:
 # The most bytes any one answer may have: with the answer held about twice while it is
 # parsed, four calls at this cap stay within a gigabyte.
 ANSWER_MAX_BYTES = 112 * 1024 * 1024
+
+
+_INFOTEXT_MODEL = re.compile(r"(?:^|, )Model: ([^,\n]+)")
 
 
 def answer_limit(images: int, max_image_bytes: int, extra_images: int = 3) -> int:
@@ -87,7 +91,13 @@ class GenerationResult:
 
     @property
     def model(self) -> str | None:
-        return self._text(self.info.get("sd_model_name"))
+        """The model that ran, as the server says: info.sd_model_name, else the "Model:" of the
+        first infotext (SD.Next's info has no sd_model_name); None when it says neither."""
+        named = self._text(self.info.get("sd_model_name"))
+        if named or not self.infotexts:
+            return named
+        found = _INFOTEXT_MODEL.search(self.infotexts[0].rsplit("\n", 1)[-1])
+        return self._text(found.group(1).strip()) if found else None
 
     @property
     def sampler(self) -> str | None:

@@ -76,7 +76,15 @@ class LoraItem(_Item):
 
 
 class Embeddings(_Item):
-    loaded: dict[Name, Any] = Field(default_factory=dict)
+    # A1111: {name: details}; SD.Next: a list (sdnext/get_embeddings.json; only empty ones were
+    # recorded, so names or {"name": ...} items are both read)
+    loaded: dict[Name, Any] | list[Any] = Field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        if isinstance(self.loaded, dict):
+            return sorted(self.loaded)
+        found = [item.get("name") if isinstance(item, dict) else item for item in self.loaded]
+        return sorted(name for name in found if isinstance(name, str) and name)
 
 
 class ControlNetModels(_Item):
@@ -223,7 +231,7 @@ class Catalog:
 
     def embeddings(self) -> list[str]:
         data = self.get("/sdapi/v1/embeddings", "embeddings", optional=True)
-        return sorted(parse_items(data, Embeddings, "embedding").loaded) if data is not None else []
+        return parse_items(data, Embeddings, "embedding").names() if data is not None else []
 
     def controlnet_models(self) -> list[str] | None:
         """ControlNet models, or None when no ControlNet (extension or Forge's built-in) is there."""

@@ -89,6 +89,33 @@ class Flavour:
         """SD.Next takes clip_skip in the request; the A1111 family takes it as an option."""
         return self.family is Family.SDNEXT
 
+    @property
+    def missing_interrogate(self) -> str | None:
+        """Why this server cannot interrogate, or None. SD.Next (058a7f0c) answers 404 there."""
+        if self.family is Family.SDNEXT:
+            return (
+                "SD.Next has no /sdapi/v1/interrogate route (it answers 404): it describes pictures "
+                "at /sdapi/v1/caption (and /sdapi/v1/vqa, /sdapi/v1/tagger), which this plugin does "
+                "not call. Use interrogate with an AUTOMATIC1111, Forge or reForge server."
+            )
+        return None
+
+    @property
+    def extras_failure(self) -> str | None:
+        """What a 500 from the Extras routes means on this server, or None."""
+        if self.family is Family.SDNEXT:
+            return (
+                "SD.Next (master 058a7f0c) fails its own Extras answer (html_info missing) whatever "
+                "the upscaler, so upscaling through its API does not work there; use AUTOMATIC1111, "
+                "Forge or reForge for upscale."
+            )
+        return None
+
+    @property
+    def keeps_vae_override(self) -> bool:
+        """Forge does not restore an sd_vae override: it stays the server's VAE for everybody."""
+        return self.is_forge
+
     def describe(self) -> dict[str, Any]:
         return {"family": self.family.value, "label": self.label, "band": self.band or None}
 

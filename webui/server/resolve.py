@@ -134,6 +134,12 @@ class NameResolver:
         if options.vae:
             option_update["vae"] = self.vae(options.vae)
         settings = dict(request.override_settings or {})
+        if "sd_vae" in settings and self.flavour.keeps_vae_override:
+            raise InvalidParameter(
+                f"override_settings.sd_vae is not sent to {self.flavour.label}: it does not restore an "
+                "sd_vae override after the generation (Forge bug), so the VAE would stay the server's VAE for "
+                "everybody. Use the vae input instead (sent per request as forge_additional_modules)."
+            )
         if isinstance(settings.get("sd_model_checkpoint"), str):
             settings["sd_model_checkpoint"] = self.checkpoint(
                 settings["sd_model_checkpoint"], "override_settings.sd_model_checkpoint"
