@@ -130,7 +130,8 @@ def run_controlnet(args: list[Any], forge: bool, size: tuple[int, int]) -> tuple
         for index, unit in enumerate(unit for unit in units if unit["enabled"]):
             if unit.get("image"):
                 control = _control_image(unit["image"])
-                if unit["save_detected_map"]:
+                # Forge returns no detected map for the {image, mask} form (captures-forge)
+                if unit["save_detected_map"] and not (forge and isinstance(unit["image"], dict)):
                     maps.append(control.convert("RGB").resize(size))
             params[f"ControlNet {index}"] = (
                 f'"Module: {unit["module"]}, Model: {unit["model"]}, Weight: {unit["weight"]}, '
