@@ -34,9 +34,11 @@ from webui import (
 def _watched[R: GenerationRequest](
     tool: Tool, client: WebUIClient, request: R, options: GenerationOptions
 ) -> tuple[R, ProgressWatcher | None]:
-    """The request with a task id of ours, and who watches that task; nothing in Agent apps
-    or for a queued job (the queue names it)."""
-    if not options.progress or options.queue or in_agent(tool):
+    """The request with a task id of ours, and who watches that task; nobody in Agent apps
+    or for a queued job (job_result follows it by that id)."""
+    if options.queue:
+        return request.model_copy(update={"force_task_id": request.force_task_id or new_task_id()}), None
+    if not options.progress or in_agent(tool):
         return request, None
     task_id = request.force_task_id or new_task_id()
     hires = bool(getattr(request, "enable_hr", False))
