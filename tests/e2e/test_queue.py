@@ -194,3 +194,12 @@ def test_a_queue_held_by_a_failed_generation_is_explained(plugin, scheduler):
     assert direct.error is None, direct.error
     result = plugin.invoke("job_result", {"task_id": waiting.variables["task_id"], "wait": 20}, creds(scheduler))
     assert result.error is None and result.variables["done"] is True, result.error
+
+
+def test_a_paused_queue_is_named(plugin, scheduler):
+    scheduler.scheduler.pause()
+    queued = plugin.invoke("txt2img", PARAMETERS, creds(scheduler))
+    state = plugin.invoke("job_result", {"task_id": queued.variables["task_id"], "wait": 0}, creds(scheduler))
+    assert state.error is None, state.error
+    assert state.variables["status"] == "pending" and "queue is paused on the WebUI" in state.text
+    assert scheduler.calls("POST", f"/agent-scheduler/v1/task/{queued.variables['task_id']}/run") == []
