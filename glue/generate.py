@@ -21,6 +21,7 @@ from webui import (
     Inputs,
     Job,
     JobResultRequest,
+    JobState,
     ProgressWatcher,
     ToolOptions,
     Txt2ImgRequest,
@@ -109,7 +110,7 @@ def run_job_result(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvok
         client.limit(timeout)
         job, generation = client.job_result(inputs.request.task_id, min(inputs.request.wait, timeout), timeout)
         if generation is None:
-            running = job.status == "running" and not in_agent(tool)
+            running = job.status is JobState.RUNNING and not in_agent(tool)
             yield from job_messages(tool, job, client.job_progress(job) if running else None)
             return
         more = {"task_id": job.task_id, "done": True, "status": job.status}

@@ -164,7 +164,7 @@ def queued_units(payload: dict[str, Any]) -> dict[str, Any]:
     scripts = payload.get("alwayson_scripts")
     script = scripts.get(TITLE) if isinstance(scripts, dict) else None
     args = script.get("args") if isinstance(script, dict) else None
-    if not isinstance(args, list):
+    if not isinstance(scripts, dict) or not isinstance(script, dict) or not isinstance(args, list):
         return payload
     units = []
     for unit in args:

@@ -92,7 +92,8 @@ class ProgressWatcher:
         return None
 
     def _running(self, task: dict[str, Any]) -> Reading:
-        parts, stage = [], ["running"]
+        parts: list[str] = []
+        stage: list[Any] = ["running"]
         try:
             state = self._call("GET", "/sdapi/v1/progress?skip_current_image=true")
         except WebUIError:

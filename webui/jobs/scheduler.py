@@ -137,7 +137,7 @@ def job(transport: Transport, task_id: str) -> Job:
     if not isinstance(data, dict) or data.get("status") not in set(JobState):
         raise InvalidResponse("The WebUI's queue answered a task without a status it names.")
     status, position = JobState(data["status"]), data.get("position")
-    params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    params = data["params"] if isinstance(data.get("params"), dict) else {}
     run_id = params.get("force_task_id")
     return Job(
         task_id=task_id,
