@@ -216,7 +216,7 @@ class _Watch:
                 f"generation ({queue.current[:80]}) as running although nothing runs. A1111 does that after a "
                 "generation failed through its API, and agent-scheduler starts nothing while the mark is set. "
                 "It clears when any generation finishes on the WebUI: run one small txt2img without queue "
-                f"(or generate once in the WebUI), then ask job_result for task {self.task_id} again.",
+                "(or generate once in the WebUI), then ask job_result again.",
                 200,
                 queue.current[:80],
             )
