@@ -68,10 +68,9 @@ def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         }
         yield from summary_messages(tool, data, variables)
         noun = "picture" if len(files) == 1 else "pictures"
-        text = (
-            f"Upscaled {len(files)} {noun} to {first['width']}×{first['height']} with {upscaled.upscaler} "
-            f"in {upscaled.seconds:.1f} s."
-        )
+        sizes = [f"{item['width']}×{item['height']}" for item in files]
+        size = sizes[0] if len(set(sizes)) == 1 else ", ".join(sizes)  # each picture's own when they differ
+        text = f"Upscaled {len(files)} {noun} to {size} with {upscaled.upscaler} in {upscaled.seconds:.1f} s."
         yield tool.create_text_message(bounded_text(" ".join([text, *skipped])))
 
 

@@ -21,6 +21,7 @@ from webui import (
     Inputs,
     Job,
     JobResultRequest,
+    JobState,
     ProgressWatcher,
     ToolOptions,
     Txt2ImgRequest,
@@ -34,9 +35,11 @@ from webui import (
 def _watched[R: GenerationRequest](
     tool: Tool, client: WebUIClient, request: R, options: GenerationOptions
 ) -> tuple[R, ProgressWatcher | None]:
-    """The request with a task id of ours, and who watches that task; nothing in Agent apps
-    or for a queued job (the queue names it)."""
-    if not options.progress or options.queue or in_agent(tool):
+    """The request with a task id of ours, and who watches that task; nobody in Agent apps
+    or for a queued job (job_result follows it by that id)."""
+    if options.queue:
+        return request.model_copy(update={"force_task_id": request.force_task_id or new_task_id()}), None
+    if not options.progress or in_agent(tool):
         return request, None
     task_id = request.force_task_id or new_task_id()
     hires = bool(getattr(request, "enable_hr", False))
@@ -107,7 +110,7 @@ def run_job_result(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvok
         client.limit(timeout)
         job, generation = client.job_result(inputs.request.task_id, min(inputs.request.wait, timeout), timeout)
         if generation is None:
-            running = job.status == "running" and not in_agent(tool)
+            running = job.status is JobState.RUNNING and not in_agent(tool)
             yield from job_messages(tool, job, client.job_progress(job) if running else None)
             return
         more = {"task_id": job.task_id, "done": True, "status": job.status}

@@ -1,7 +1,8 @@
 """Live progress as a stream variable while the WebUI works (docs/dify-protocol.md).
 
 The generation runs in a worker; a second worker polls the WebUI's progress about once a
-second and hands lines over; the tool's generator yields each new line as a `progress`
+second and hands a line over when the queue place, the phase or the step changed (a new
+ETA alone at most every REFRESH_SECONDS); the tool's generator yields each as a `progress`
 stream variable, which a chatflow's Answer node shows as it arrives. A poll never delays
 or changes the result: its failures say nothing, and when the generation ends the
 generator stops listening at once, whatever a poll is still waiting for.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -20,6 +22,7 @@ from dify_plugin.entities.tool import ToolInvokeMessage
 from webui import ProgressWatcher
 
 POLL_INTERVAL = 1.0
+REFRESH_SECONDS = 10.0  # a line whose only news is the ETA comes at most this often
 VARIABLE = "progress"
 
 
@@ -43,20 +46,21 @@ def with_progress[T](
             finished.set()
 
     def poll() -> None:
+        stage, said, at = None, None, 0.0
         while not finished.wait(POLL_INTERVAL):
-            line = watcher.read()
-            if line and not finished.is_set():
-                events.put(("progress", line))
+            reading = watcher.read()
+            if reading is None or finished.is_set() or reading.text == said:
+                continue
+            if reading.stage != stage or time.monotonic() - at >= REFRESH_SECONDS:
+                stage, said, at = reading.stage, reading.text, time.monotonic()
+                events.put(("progress", reading.text))
 
     threading.Thread(target=run, name="generation", daemon=True).start()
     threading.Thread(target=poll, name="progress", daemon=True).start()
-    last = None
     while True:
         kind, value = events.get()
         if kind == "progress":
-            if value != last:
-                last = value
-                yield tool.create_stream_variable_message(VARIABLE, value + "\n")
+            yield tool.create_stream_variable_message(VARIABLE, value + "\n")
             continue
         if kind == "error":
             raise value

@@ -312,12 +312,17 @@ class WebUIClient:
         Every request from here on carries the routing key the handle holds."""
         started = time.monotonic()
         task_id, self.transport.route = handles.split(handle)
-        job = replace(scheduler.wait(self.transport, task_id, wait), task_id=handle)
+        found = scheduler.wait(self.transport, task_id, wait)
+        job = replace(found, task_id=handle)
         if not job.done:
             return job, None
-        result = scheduler.results(self.transport, task_id, self.seconds(timeout))
-        return job, Generation(result, {}, self.flavour(), time.monotonic() - started)
+        result = scheduler.results(self.transport, found, self.seconds(timeout))
+        parameters = summarize({key: value for key, value in job.params.items() if value is not None})
+        return job, Generation(result, parameters, self.flavour(), time.monotonic() - started)
 
     def job_progress(self, job: Job) -> str | None:
-        """Where a running queued job is (the queue runs it under its own task id)."""
-        return ProgressWatcher(self.transport, handles.split(job.task_id)[0]).read()
+        """Where a running queued job is: A1111 runs it under the force_task_id it was queued with."""
+        if not job.run_id:
+            return None
+        reading = ProgressWatcher(self.transport, job.run_id, job.params.get("enable_hr") is True).read()
+        return reading.text if reading else None

@@ -17,7 +17,8 @@ The tree has one base per kind of fault, like httpx's, so code and tests match o
     │   ├── ApiDisabled           no such route (404/405): --api missing, or not a WebUI
     │   ├── ServerRejected        other 4xx
     │   ├── ServerFailed          5xx
-    │   └── JobFailed             a queued job failed (the queue reports it with HTTP 200)
+    │   ├── JobFailed             a queued job failed (the queue reports it with HTTP 200)
+    │   └── QueueStalled          the queue does not move and the plugin cannot set it going
     └── InvalidResponse       a 2xx answer that is not a usable answer
 
 Dify shows the class name next to the message ("error type: ServerFailed"). Messages
@@ -127,6 +128,10 @@ class ServerFailed(ServerError):
 
 class JobFailed(ServerError):
     """A job in the WebUI's queue (agent-scheduler) failed or was interrupted."""
+
+
+class QueueStalled(ServerError):
+    """The WebUI's queue (agent-scheduler) does not move, for a reason only the WebUI can clear."""
 
 
 class InvalidResponse(WebUIError):

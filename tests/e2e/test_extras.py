@@ -61,6 +61,7 @@ def test_several_files_go_in_one_batch_request(plugin, webui, file_server):
     assert request.body["upscaler_1"] == "R-ESRGAN 4x+"
     assert [f.filename for f in result.files] == ["upscale_1.png", "upscale_2.png", "upscale_3.png"]
     assert [size_of(f.data) for f in result.files] == [(192, 192), (216, 192), (240, 192)]
+    assert result.text.startswith("Upscaled 3 pictures to 192×192, 216×192, 240×192 with R-ESRGAN 4x+")
 
 
 def test_scale_to_a_target_size_keeps_the_shape(plugin, webui):
@@ -221,3 +222,12 @@ def test_names_inside_an_infotext_are_checked(plugin, webui):
     result = plugin.invoke("txt2img", {"infotext": infotext}, creds(webui))
     assert result.error_type == "UnknownName" and "someone-elses-model" in result.error_message
     assert webui.calls("POST") == []
+
+
+def test_an_empty_prompt_beside_an_infotext_means_not_given(plugin, webui):
+    """A workflow passes "" for an input left empty: the infotext's prompt is used."""
+    infotext = "a cat\nNegative prompt: ugly\nSteps: 8, Sampler: Euler, CFG scale: 7, Seed: 5, Size: 64x64"
+    result = plugin.invoke("txt2img", {"infotext": infotext, "prompt": "", "negative_prompt": ""}, creds(webui))
+    assert result.error is None, result.error
+    sent = webui.last("/sdapi/v1/txt2img").body
+    assert (sent["prompt"], sent["negative_prompt"]) == ("a cat", "ugly")

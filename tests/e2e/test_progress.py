@@ -90,3 +90,14 @@ def test_agent_apps_get_no_progress(plugin):
         result = plugin.invoke("txt2img", PARAMETERS, creds(server), message_id="agent-message-1")
         assert result.error is None, result.error
         assert progress_lines(result) == [] and server.calls("POST", "/internal/progress") == []
+
+
+def test_a_line_only_when_the_step_or_the_queue_changes(plugin):
+    """The ETA changes with every poll; a new line comes when the step, the phase or the
+    place in the queue does (and an ETA-only line at most every few seconds)."""
+    with Emulator("a1111", generation_delay=6.0) as server:
+        result = plugin.invoke("txt2img", {**PARAMETERS, "steps": 2}, creds(server), timeout=60)
+    assert result.error is None, result.error
+    lines = progress_lines(result)
+    assert lines[-1] == "done" and any(line.startswith("step 1/2") for line in lines)
+    assert len(lines) <= 4, lines  # step 1/2, step 2/2, done; not one a second

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import pytest
 from PIL import Image
 
 from tests.conftest import AUTH, creds
 from tests.emulator import Emulator
+from tests.emulator import scheduler as agent_scheduler
 from tests.files_server import dify_file
+from webui.jobs import handles
 
 PARAMETERS = {"prompt": "a long job", "width": 64, "height": 64, "seed": 21, "batch_size": 2, "queue": True}
 
@@ -30,7 +33,8 @@ def test_submit_returns_at_once_then_job_result_delivers(plugin, scheduler):
     assert queued.files == [] and "ask job_result" in queued.text
     assert scheduler.calls("POST", "/sdapi/v1/txt2img") == []  # the queue runs it, not this call
     [submitted] = scheduler.calls("POST", "/agent-scheduler/v1/queue/txt2img")
-    assert submitted.headers["Authorization"].startswith("Basic ") and "force_task_id" not in submitted.body
+    assert submitted.headers["Authorization"].startswith("Basic ")
+    assert submitted.body["force_task_id"].startswith("task(sdwebui-")  # A1111 runs it under our id
     task_id = variables["task_id"]
 
     running = plugin.invoke("job_result", {"task_id": task_id, "wait": 0}, creds(scheduler))
@@ -49,8 +53,9 @@ def test_a_second_job_waits_with_its_position(plugin, scheduler):
     second = plugin.invoke("txt2img", {**PARAMETERS, "seed": 99}, creds(scheduler))
     assert first.error is None and second.error is None
     state = plugin.invoke("job_result", {"task_id": second.variables["task_id"], "wait": 0}, creds(scheduler))
-    assert state.variables["status"] == "pending" and state.variables["position"] == 0
-    assert "queued (next in line)" in state.text
+    # the running first job still reads "pending" at position 0 (as_task_running.json)
+    assert state.variables["status"] == "pending" and state.variables["position"] == 1
+    assert "queued (1 ahead)" in state.text
 
 
 def test_img2img_from_a_file_can_be_queued(plugin, scheduler, file_server):
@@ -96,3 +101,106 @@ def test_a_callback_url_is_never_sent(plugin, scheduler):
     result = plugin.invoke("txt2img", parameters, creds(scheduler))
     assert result.error_type == "UnsafeInput" and "callback_url" in result.error_message
     assert scheduler.calls("POST") == []
+
+
+def picture(size=(64, 64)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (0, 0, 0)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_controlnet_unit_is_queued_in_the_shape_the_queue_reads(plugin, scheduler, file_server):
+    """as_queue_txt2img_controlnet_b64.json: a plain base64 image is a 500; {image, mask} works."""
+    scheduler.extensions.add("controlnet")
+    url = file_server.add("pose.png", picture())
+    parameters = {
+        **PARAMETERS,
+        "batch_size": 1,
+        "controlnet_image": dify_file(url, "pose.png"),
+        "controlnet_module": "OpenPose_Full",
+        "controlnet_model": "control_v11p_sd15_openpose",
+    }
+    queued = plugin.invoke("txt2img", parameters, creds(scheduler))
+    assert queued.error is None, queued.error
+    [unit] = scheduler.last("/agent-scheduler/v1/queue/txt2img").body["alwayson_scripts"]["ControlNet"]["args"]
+    assert unit["image"]["mask"] is None and base64.b64decode(unit["image"]["image"]) == picture()
+    done = plugin.invoke("job_result", {"task_id": queued.variables["task_id"], "wait": 20}, creds(scheduler))
+    assert done.error is None, done.error
+    assert 'ControlNet 0: "Module: openpose_full' in done.variables["infotexts"][0]
+    direct = plugin.invoke("txt2img", {**parameters, "queue": False}, creds(scheduler))  # the direct route: unchanged
+    assert direct.error is None, direct.error
+    [unit] = scheduler.last("/sdapi/v1/txt2img").body["alwayson_scripts"]["ControlNet"]["args"]
+    assert base64.b64decode(unit["image"]) == picture()
+
+
+def test_job_result_counts_the_generated_pictures_not_the_grid(plugin, scheduler):
+    parameters = {**PARAMETERS, "seed": 33, "batch_size": 2, "n_iter": 2}
+    queued = plugin.invoke("txt2img", parameters, creds(scheduler))
+    done = plugin.invoke("job_result", {"task_id": queued.variables["task_id"], "wait": 30}, creds(scheduler))
+    assert done.error is None, done.error
+    variables = done.variables
+    assert variables["image_count"] == 4 and variables["seeds"] == [33, 34, 35, 36]
+    assert (variables["width"], variables["height"]) == (64, 64) and len(variables["subseeds"]) == 4
+    assert done.text.startswith("Generated 4 images (64×64)") and "seed 33, 34, 35, 36" in done.text
+    summary = done.json[0]
+    assert summary["server"]["version"] == scheduler.flavour.version and done.files[0].filename == "txt2img_33.png"
+    assert (summary["parameters"]["prompt"], summary["parameters"]["n_iter"]) == ("a long job", 2)
+
+
+def test_a_running_queued_job_says_running_with_its_progress(plugin, scheduler):
+    """as_task_running.json: the task route says pending; the job runs under our force_task_id."""
+    scheduler.engine.generation_delay = 6.0
+    queued = plugin.invoke("txt2img", {**PARAMETERS, "batch_size": 1, "steps": 8}, creds(scheduler))
+    task_id = queued.variables["task_id"]
+    deadline = time.monotonic() + 10
+    while not scheduler.engine.progress.job and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    state = plugin.invoke("job_result", {"task_id": task_id, "wait": 0}, creds(scheduler))
+    assert state.error is None, state.error
+    assert state.variables["status"] == "running" and state.variables["done"] is False
+    assert "step " in state.variables["progress"] and "/8" in state.variables["progress"]
+    assert f"Task {task_id} is step " in state.text
+
+
+def test_a_queue_that_does_not_move_is_set_going(plugin, scheduler, monkeypatch):
+    """A job queued while the runner winds down stays pending ("Runner already started");
+    POST /task/{id}/run starts it."""
+    monkeypatch.setattr(agent_scheduler, "LINGER", 60.0)  # the runner winds down for a whole minute
+    scheduler.engine.generation_delay = 0.2
+    first = plugin.invoke("txt2img", {**PARAMETERS, "batch_size": 1}, creds(scheduler))
+    done = plugin.invoke("job_result", {"task_id": first.variables["task_id"], "wait": 20}, creds(scheduler))
+    assert done.error is None, done.error
+    late = plugin.invoke("txt2img", {**PARAMETERS, "batch_size": 1, "seed": 7}, creds(scheduler))
+    handle = late.variables["task_id"]
+    result = plugin.invoke("job_result", {"task_id": handle, "wait": 20}, creds(scheduler))
+    assert result.error is None, result.error
+    assert result.variables["done"] is True and result.variables["seeds"] == [7]
+    assert len(scheduler.calls("POST", f"/agent-scheduler/v1/task/{handles.split(handle)[0]}/run")) == 1
+
+
+def test_a_queue_held_by_a_failed_generation_is_explained(plugin, scheduler):
+    """A1111 leaves its running-task marker set after a failed API generation; the queue waits
+    for any other generation to finish (as_stuck_queue_after_failed_task.json)."""
+    failing = plugin.invoke("txt2img", {**PARAMETERS, "override_settings": '{"nope_key": 1}'}, creds(scheduler))
+    failed = plugin.invoke("job_result", {"task_id": failing.variables["task_id"], "wait": 20}, creds(scheduler))
+    assert failed.error_type == "JobFailed"
+    time.sleep(1.5)  # the runner has ended; the next job starts one, which waits for the marker
+    waiting = plugin.invoke("txt2img", {**PARAMETERS, "batch_size": 1}, creds(scheduler))
+    result = plugin.invoke("job_result", {"task_id": waiting.variables["task_id"], "wait": 8}, creds(scheduler))
+    assert result.error_type == "QueueStalled", result.error
+    message = result.error_message
+    assert "failed" in message and "any generation" in message and "without queue" in message
+    direct = plugin.invoke("txt2img", {**PARAMETERS, "batch_size": 1, "queue": False}, creds(scheduler))
+    assert direct.error is None, direct.error
+    result = plugin.invoke("job_result", {"task_id": waiting.variables["task_id"], "wait": 20}, creds(scheduler))
+    assert result.error is None and result.variables["done"] is True, result.error
+
+
+def test_a_paused_queue_is_named(plugin, scheduler):
+    scheduler.scheduler.pause()
+    queued = plugin.invoke("txt2img", PARAMETERS, creds(scheduler))
+    state = plugin.invoke("job_result", {"task_id": queued.variables["task_id"], "wait": 0}, creds(scheduler))
+    assert state.error is None, state.error
+    assert state.variables["status"] == "pending" and "queue is paused on the WebUI" in state.text
+    assert [call for call in scheduler.calls("POST") if call.path.endswith("/run")] == []

@@ -471,8 +471,9 @@ class Engine:
             progress.interrupted = progress.skipped = False
             progress.task_id = task_id
             progress.job_timestamp = time.strftime("%Y%m%d%H%M%S")
-            restore = self._apply_overrides(request.get("override_settings") or {})
-            try:
+            restore: dict[str, Any] = {}
+            try:  # api.py: shared.state.end() in a finally, finish_task only after success
+                restore = self._apply_overrides(request.get("override_settings") or {})
                 response, images = self._run(request, sampler, scheduler, img2img, init_images, mask)
             finally:
                 # process_images restores options before the API encodes the images, so an

@@ -131,7 +131,8 @@ class Emulator:
         self.redirect_to = ""
         self.echo_padding = 1170  # "echo_auth_at_clip": characters before the echoed header
         self.interrogate_fails = False  # the interrogator raises inside (caption "<error>")
-        self.scheduler = AgentScheduler(self._scheduled)  # runs when "agent-scheduler" is installed
+        # runs when "agent-scheduler" is installed
+        self.scheduler = AgentScheduler(self._scheduled, lambda: self.engine.tasks, self._task_params)
         self._lock = threading.Lock()
         self._spent: dict[tuple[str, str], list[tuple[float, int]]] = {}  # SD.Next's rate limit
         self._stopping = threading.Event()
@@ -382,21 +383,36 @@ class Emulator:
         if self.auth and route not in ("/samplers", "/sd-models"):
             self._check_auth(handler)
         parts = route.strip("/").split("/")
-        if handler.command == "POST" and parts[0] == "queue" and len(parts) == 2 and parts[1] in ("txt2img", "img2img"):
+        method, scheduler = handler.command, self.scheduler
+        if method == "POST" and parts[0] == "queue" and len(parts) == 2 and parts[1] in ("txt2img", "img2img"):
             body = self._json_body(raw)
             self._validated(body, img2img=parts[1] == "img2img")  # the task args model: a 422 as usual
-            return self.scheduler.queue(parts[1], body)
-        if handler.command == "GET" and parts[0] == "task" and len(parts) == 2:
-            return self.scheduler.task(parts[1])
-        if handler.command == "GET" and parts[0] == "task" and len(parts) == 3 and parts[2] in ("position", "results"):
-            return self.scheduler.position(parts[1]) if parts[2] == "position" else self.scheduler.results(parts[1])
+            return scheduler.queue(parts[1], body)
+        actions = {"pause": scheduler.pause, "resume": scheduler.resume, "clear": scheduler.clear_queue}
+        if method == "POST" and parts[-1] in actions and parts[:-1] in ([], ["queue"]) and route != "/clear":
+            return actions[parts[-1]]()
+        if method == "GET" and parts == ["queue"]:
+            return scheduler.status()
+        if method == "GET" and parts == ["history"]:
+            query = parse_qs(urlsplit(handler.path).query)
+            return scheduler.history(query.get("status", [None])[0])
+        if method == "GET" and parts[0] == "task" and len(parts) == 2:
+            return scheduler.task(parts[1])
+        if method == "GET" and parts[0] == "task" and len(parts) == 3 and parts[2] in ("position", "results"):
+            return scheduler.position(parts[1]) if parts[2] == "position" else scheduler.results(parts[1])
+        if method == "GET" and parts[0] == "results" and len(parts) == 2:
+            return scheduler.results(parts[1])
+        if method == "POST" and (parts[0] == "task" and parts[2:] == ["run"] or parts[0] == "run") and len(parts) >= 2:
+            return scheduler.run(parts[1])
         raise _Reply(404, {"detail": "Not Found"})
 
-    def _scheduled(self, kind: str, body: dict[str, Any], task_id: str) -> tuple[list[str], list[str]]:
-        """What the queue's worker runs: the generation, under the same lock, with its task id."""
-        body = {**body, "force_task_id": task_id}
-        answer = self._img2img(body) if kind == "img2img" else self._txt2img(body)
-        return answer["images"], json.loads(answer["info"])["infotexts"]
+    def _scheduled(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """What the queue's runner runs: the API generation, which saves its pictures (and a grid)."""
+        body = {**body, "save_images": True}
+        return self._img2img(body) if kind == "img2img" else self._txt2img(body)
+
+    def _task_params(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.engine._echo(self._validated(body, img2img=kind == "img2img"), kind == "img2img")
 
     def _json_body(self, raw: bytes) -> Any:
         if not raw:

@@ -3,6 +3,7 @@
 import pytest
 
 from webui.errors import InvalidParameter
+from webui.extensions.controlnet import queued_units
 from webui.images.formats import ImageInfo
 from webui.images.sources import InputImage
 from webui.requests.fields import parse_model, size_near
@@ -151,3 +152,24 @@ def test_img2img_sends_the_ui_inpainting_defaults_and_no_hires_fields():
     assert (sent["inpainting_fill"], sent["inpaint_full_res"], sent["inpaint_full_res_padding"]) == (1, False, 32)
     assert sent["denoising_strength"] == 0.75
     assert not any(key.startswith("hr_") or key == "enable_hr" for key in sent)
+
+
+def test_a_queued_controlnet_unit_carries_its_image_and_mask_together():
+    """as_queue_txt2img_controlnet_b64.json / _image_mask_dict.json: agent-scheduler reads unit["image"]["image"]."""
+    body = {
+        "prompt": "p",
+        "alwayson_scripts": {
+            "ControlNet": {"args": [{"image": "AAA", "mask": "BBB", "module": "canny"}, {"image": "CCC"}, {}]},
+            "ADetailer": {"args": [True]},
+        },
+    }
+    queued = queued_units(body)
+    units = queued["alwayson_scripts"]["ControlNet"]["args"]
+    assert units == [
+        {"image": {"image": "AAA", "mask": "BBB"}, "module": "canny"},
+        {"image": {"image": "CCC", "mask": None}},
+        {},
+    ]
+    assert queued["alwayson_scripts"]["ADetailer"] == body["alwayson_scripts"]["ADetailer"]
+    assert body["alwayson_scripts"]["ControlNet"]["args"][0]["image"] == "AAA"  # the direct body is untouched
+    assert queued_units({"prompt": "p"}) == {"prompt": "p"}

@@ -154,3 +154,23 @@ def unit_args(
             body["mask_image"] = body.pop("mask")  # Forge's field name
         args.append(body)
     return args
+
+
+def queued_units(payload: dict[str, Any]) -> dict[str, Any]:
+    """The body with each ControlNet unit's image as agent-scheduler reads a queued unit:
+    ``{"image": base64, "mask": base64 | None}`` (it answers 500 to a plain string,
+    as_queue_txt2img_controlnet_b64.json). Only the queue gets this shape: Forge returns no
+    detected map for it."""
+    scripts = payload.get("alwayson_scripts")
+    script = scripts.get(TITLE) if isinstance(scripts, dict) else None
+    args = script.get("args") if isinstance(script, dict) else None
+    if not isinstance(scripts, dict) or not isinstance(script, dict) or not isinstance(args, list):
+        return payload
+    units = []
+    for unit in args:
+        if isinstance(unit, dict) and isinstance(unit.get("image"), str):
+            mask = unit.get("mask") or unit.get("mask_image")
+            unit = {key: value for key, value in unit.items() if key not in ("mask", "mask_image")}
+            unit["image"] = {"image": unit["image"], "mask": mask if isinstance(mask, str) else None}
+        units.append(unit)
+    return {**payload, "alwayson_scripts": {**scripts, TITLE: {**script, "args": units}}}

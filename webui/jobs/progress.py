@@ -37,6 +37,15 @@ def _number(value: Any) -> float | None:
     return float(value) if abs(value) < 1e12 else None  # a server's absurd numbers say nothing
 
 
+@dataclass(frozen=True)
+class Reading:
+    """Where the task is: ``text`` for people, ``stage`` what changes only when the work
+    moves on (queue place, phase, step), not with every new ETA."""
+
+    text: str
+    stage: tuple[Any, ...]
+
+
 @dataclass
 class ProgressWatcher:
     transport: Transport
@@ -55,8 +64,8 @@ class ProgressWatcher:
             quiet=True,
         )
 
-    def read(self) -> str | None:
-        """One line on where the task is, or None when there is nothing to say."""
+    def read(self) -> Reading | None:
+        """Where the task is, or None when there is nothing to say."""
         if self.unavailable:
             return None
         try:
@@ -78,11 +87,13 @@ class ProgressWatcher:
         if task.get("queued") is True:
             match = _QUEUE_TEXT.search(str(task.get("textinfo") or ""))
             # "In queue: 2/3" is our place among the waiting; the running job is ahead too
-            return f"queued ({int(match.group(1))} ahead)" if match else "queued"
+            text = f"queued ({int(match.group(1))} ahead)" if match else "queued"
+            return Reading(text, ("queued", text))
         return None
 
-    def _running(self, task: dict[str, Any]) -> str:
-        parts = []
+    def _running(self, task: dict[str, Any]) -> Reading:
+        parts: list[str] = []
+        stage: list[Any] = ["running"]
         try:
             state = self._call("GET", "/sdapi/v1/progress?skip_current_image=true")
         except WebUIError:
@@ -95,10 +106,11 @@ class ProgressWatcher:
                 parts.append("hires pass")
             if steps:
                 parts.append(f"step {min(int(step or 0) + 1, int(steps))}/{int(steps)}")
+            stage += [job_no, *parts]
         fraction = _number(task.get("progress"))
         if fraction is not None:
             parts.append(f"{fraction * 100:.0f} %")
         eta = _number(task.get("eta"))
         if eta is not None and eta >= 0:
             parts.append(f"ETA {eta:.0f} s")
-        return " · ".join(parts) or "running"
+        return Reading(" · ".join(parts) or "running", tuple(stage))

@@ -37,7 +37,8 @@ def parse_inputs[R: BaseModel, O: ToolOptions](
 
     ``extra_payload`` keys the request model knows override the typed inputs and are
     validated like them. An ``infotext`` (A1111's PNG-info text) gives defaults for every
-    parameter not set explicitly; it is applied here and never sent as such. Inputs that
+    parameter not set explicitly (an empty prompt is not set then); it is applied here and
+    never sent as such. Inputs that
     are neither request fields nor options raise InvalidParameter.
     """
     given = {name: value for name, value in inputs.items() if not is_unset(name, value)}
@@ -51,6 +52,11 @@ def parse_inputs[R: BaseModel, O: ToolOptions](
         parsed = parse_infotext(parse_model(GenerationRequest, {"infotext": infotext}).infotext or "")
         accepted = parsed.only(set(model.model_fields) | set(options_model.model_fields))
         unused = accepted.other
+        # beside an infotext, a text input left empty (a workflow sends "") is not given
+        values = {
+            name: value for name, value in values.items()
+            if name in known or not (isinstance(value, str) and not value.strip())
+        }  # fmt: skip
         defaults = {name: value for name, value in accepted.parameters.items() if name not in values}
         defaults = {name: value for name, value in defaults.items() if name not in option_values}
         option_defaults = {name: defaults.pop(name) for name in list(defaults) if name in options_model.model_fields}
