@@ -29,6 +29,15 @@ from tests.agent_calls import (
 from tests.conftest import creds
 from tests.daemon import RUNNERS, Result
 from tests.dify_files import DifyFiles
+from tests.emulator import Emulator
+
+
+@pytest.fixture
+def webui() -> Iterator[Emulator]:
+    """A server of this test's own: the plugin keeps what it learnt of a server (its scripts,
+    lists) for a while per address, and these tests change what the server answers."""
+    with Emulator("a1111") as server:
+        yield server
 
 
 @pytest.fixture

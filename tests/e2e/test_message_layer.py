@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +16,25 @@ from PIL import Image
 from tests.conftest import AUTH, creds
 from tests.daemon import DAEMON_LINE_LIMIT, RUNNERS, Result
 from tests.dify_files import DifyFiles
+from tests.emulator import Emulator
 
 USER, PASSWORD = next(iter(AUTH.items()))
+
+
+@pytest.fixture
+def webui() -> Iterator[Emulator]:
+    """A server of this test's own, since these tests change what it answers (the plugin
+    keeps what it learnt of a server for a while per address)."""
+    with Emulator("a1111") as server:
+        yield server
+
+
+@pytest.fixture
+def secured() -> Iterator[Emulator]:
+    with Emulator("a1111", auth=AUTH) as server:
+        yield server
+
+
 SECRETS = (PASSWORD, base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
 
 
