@@ -70,7 +70,7 @@ def decide(session: Any, setting: Any) -> Delivery:
     if choice == "links":
         return Delivery.LINKS
     if choice != "auto":
-        raise InvalidParameter(f"delivery must be auto, files or links, got {clip(str(setting), 40)!r}.")
+        raise InvalidParameter(f"{SETTING} = {clip(str(setting), 40)!r}: must be one of auto, files, links.")
     if getattr(session, "message_id", None):
         return Delivery.FILES  # the classic Agent app
     if not (getattr(session, "app_id", None) or getattr(session, "conversation_id", None)):
