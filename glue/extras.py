@@ -10,10 +10,10 @@ from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 from pydantic import BaseModel
 
-from glue.budget import bounded_text
 from glue.call import webui_call
+from glue.delivery import AGENT_TEXT_BUDGET, Delivery, delivered
 from glue.files import ImageLoader, load_image, load_images, take_images, take_one_image
-from glue.outputs import image_messages, summary_messages
+from glue.outputs import Sent, finish, image_messages, short
 from glue.pickers import merge_picks
 from webui import (
     ExtrasRequest,
@@ -27,6 +27,9 @@ from webui import (
     parse_inputs,
 )
 
+# Of a caption or an infotext, what a model reads at most (the rest of its budget says what it is).
+_QUOTED = AGENT_TEXT_BUDGET - 80
+_NO_PARAMETERS = "This picture holds no generation parameters (no A1111 infotext in its metadata)."
 _NEEDS_AN_IMAGE = "needs a picture: set image (a file) or image_url (an http(s) URL, a data: URI or base64)."
 
 
@@ -38,7 +41,8 @@ def _one_image(parameters: dict[str, Any], tool: str) -> Any:
     return value
 
 
-def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+@delivered
+def run_upscale(tool: Tool, parameters: dict[str, Any], delivery: Delivery) -> Iterator[ToolInvokeMessage]:
     with webui_call(tool.runtime.credentials) as client:
         parameters = merge_picks(parameters)
         values = take_images(parameters, "image", "images", "image_url")
@@ -48,9 +52,9 @@ def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
         client.limit(inputs.options.timeout)
         images = load_images(values, "image", ImageLoader.of(client))
         upscaled = client.upscale(inputs.request, inputs.options, inputs.passthrough, images)
-        files: list[dict[str, Any]] = []
-        skipped: list[str] = []
-        yield from image_messages(tool, upscaled.images, "upscale", files, skipped)
+        sent = Sent()
+        yield from image_messages(tool, delivery, upscaled.images, "upscale", sent)
+        files, skipped = sent.files, sent.skipped
         first = files[0]
         data = {
             "images": files,
@@ -66,12 +70,14 @@ def run_upscale(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMe
             "image_count": len(files),
             "upscaler": upscaled.upscaler,
         }
-        yield from summary_messages(tool, data, variables)
         noun = "picture" if len(files) == 1 else "pictures"
         sizes = [f"{item['width']}×{item['height']}" for item in files]
         size = sizes[0] if len(set(sizes)) == 1 else ", ".join(sizes)  # each picture's own when they differ
         text = f"Upscaled {len(files)} {noun} to {size} with {upscaled.upscaler} in {upscaled.seconds:.1f} s."
-        yield tool.create_text_message(bounded_text(" ".join([text, *skipped])))
+        brief = f"Upscaled {len(files)} {noun} to {size} with {short(upscaled.upscaler)}."
+        if skipped:
+            brief += f" {len(skipped)} more were over Dify's file size limit and not returned."
+        yield from finish(tool, delivery, data, variables, " ".join([text, *skipped]), sent.links, brief)
 
 
 @contextmanager
@@ -91,25 +97,29 @@ def _one_image_call[R: BaseModel](
         yield client, inputs.request, image, timeout
 
 
-def run_interrogate(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+@delivered
+def run_interrogate(tool: Tool, parameters: dict[str, Any], delivery: Delivery) -> Iterator[ToolInvokeMessage]:
     with _one_image_call(tool, parameters, InterrogateRequest, "interrogate") as (client, request, image, timeout):
         caption, model = client.interrogate(image, request.model, timeout)
-        yield from summary_messages(
+        yield from finish(
             tool,
+            delivery,
             {"caption": caption, "model": model},
             {"prompt": caption, "caption": caption, "model": model},
+            caption,
+            brief=f"Caption ({short(model)}): {clip(caption, _QUOTED)}",
         )
-        yield tool.create_text_message(bounded_text(caption))
 
 
-def run_png_info(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+@delivered
+def run_png_info(tool: Tool, parameters: dict[str, Any], delivery: Delivery) -> Iterator[ToolInvokeMessage]:
     with _one_image_call(tool, parameters, PngInfoRequest, "png_info") as (client, _, image, timeout):
         text, found = client.png_info(image, timeout)
-        yield from summary_messages(
+        yield from finish(
             tool,
+            delivery,
             {"found": bool(text), "parameters": found.parameters, "other": found.other, "infotext": text},
             {"found": bool(text), "infotext": text, **found.parameters},
-        )
-        yield tool.create_text_message(
-            bounded_text(text or "This picture holds no generation parameters (no A1111 infotext in its metadata).")
+            text or _NO_PARAMETERS,
+            brief=f"Generation parameters: {clip(text, _QUOTED)}" if text else _NO_PARAMETERS,
         )

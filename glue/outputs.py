@@ -1,8 +1,9 @@
-"""A finished generation -> Dify messages: one blob per image, a JSON summary, variables, text.
+"""A finished call -> Dify messages: the pictures, a JSON summary, variables, text.
 
-Images only ever leave as blob messages (the SDK streams them in 8 KiB chunks); the
-JSON, variable and text messages carry no base64 and are cut to fit the daemon's
-line limit (glue/budget.py), keeping seeds, counts and the first infotext whole.
+Pictures leave as blob messages (the SDK streams them in 8 KiB chunks) or, when the call is
+delivered as links, as uploads to Dify's file storage shown by a markdown image each
+(glue/delivery.py). JSON, variables and text never carry base64; the gate in
+glue/delivery.py cuts them to fit and keeps them from a model that reads the call.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from glue.budget import bounded, bounded_text
 from glue.call import DIFY_MAX_FILE_BYTES
-from glue.session import in_agent
-from webui import Generation, ImageRole, InvalidResponse, OutputImage, mib
+from glue.delivery import Delivery, upload
+from webui import Generation, ImageRole, InvalidResponse, OutputImage, clip, mib
 
-# Never cut from the JSON summary or the variables.
-PROTECTED = ("seeds", "subseeds", "seed", "image_count", "width", "height", "filename", "role")
+# What a model reads of a name or a note the server chose, at most.
+_SHORT = 60
 
 
 def _filenames(prefix: str, images: list[OutputImage]) -> list[str]:
@@ -67,7 +67,8 @@ def summary(
     return data
 
 
-def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str]) -> str:
+def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str], names: int = 0) -> str:
+    """The text output; with ``names``, the names the server chose cut to that many characters."""
     generated = [item for item in files if item["role"] == "image"]
     result = generation.result
     if generated:
@@ -77,7 +78,7 @@ def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str
         if result.seeds:
             text += ", seed " + ", ".join(str(seed) for seed in result.seeds)
         details = [
-            f"{label} {value}"
+            f"{label} {short(value, names) if names else value}"
             for label, value in (("model", result.model), ("sampler", result.sampler), ("schedule", result.scheduler))
             if value
         ]
@@ -94,13 +95,23 @@ def _text(generation: Generation, files: list[dict[str, Any]], skipped: list[str
     return text
 
 
-def image_messages(
-    tool: Tool, images: list[OutputImage], prefix: str, files: list[dict[str, Any]], skipped: list[str]
-) -> Iterator[ToolInvokeMessage]:
-    """Every image as a blob (MIME type from its bytes, a file name with its seed or number).
+class Sent:
+    """What went out of one call's pictures: a description of each (``files``), a note for
+    each one left out (``skipped``) and, delivered as links, a markdown image each (``links``)."""
 
-    ``files`` receives a description of each image sent, ``skipped`` a note for each one
-    over Dify's file limit; when none fits, that is an error."""
+    def __init__(self) -> None:
+        self.files: list[dict[str, Any]] = []
+        self.skipped: list[str] = []
+        self.links: list[str] = []
+
+
+def image_messages(
+    tool: Tool, delivery: Delivery, images: list[OutputImage], prefix: str, sent: Sent
+) -> Iterator[ToolInvokeMessage]:
+    """Every image as a blob, or uploaded to Dify when the call is delivered as links (MIME
+    type from its bytes, a file name with its seed or number); an image over Dify's file
+    limit is left out with a note, and when none fits, that is an error."""
+    files, skipped = sent.files, sent.skipped
     for image, filename in zip(images, _filenames(prefix, images), strict=True):
         size = len(image.data)
         if size > DIFY_MAX_FILE_BYTES:
@@ -110,7 +121,12 @@ def image_messages(
                 "to JPEG or WebP (Settings → Saving images)."
             )
             continue
-        yield tool.create_blob_message(image.data, meta={"mime_type": image.image.mime_type, "filename": filename})
+        if delivery is Delivery.LINKS:
+            url = upload(tool, image.data, filename, image.image.mime_type)
+            alt = f"seed {image.seed}" if image.seed is not None and image.role is ImageRole.IMAGE else filename
+            sent.links.append(f"![{alt}]({url})")
+        else:
+            yield tool.create_blob_message(image.data, meta={"mime_type": image.image.mime_type, "filename": filename})
         files.append(
             {
                 "filename": filename,
@@ -123,27 +139,27 @@ def image_messages(
                 "subseed": image.subseed,
             }
         )
-        image.data = b""  # the SDK has copied it into chunks; free it now
+        image.data = b""  # the SDK has copied it into chunks (or it is uploaded); free it now
     if images and not files:
         raise InvalidResponse(" ".join(skipped))
 
 
 def generation_messages(
     tool: Tool,
+    delivery: Delivery,
     generation: Generation,
     prefix: str,
     infotext_unused: dict[str, str] | None = None,
     more: dict[str, Any] | None = None,
 ) -> Iterator[ToolInvokeMessage]:
-    """Every image as a blob, then JSON, variables and text; ``more`` joins the JSON and the
-    variables. Agent apps get the blobs and the text only."""
-    files: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    yield from image_messages(tool, generation.result.images, prefix, files, skipped)
-    if not in_agent(tool):  # an agent's LLM reads every message: the text line says enough
-        data = {**summary(generation, files, skipped, infotext_unused or {}), **(more or {})}
-        yield from summary_messages(tool, data, {**_variables(generation, files), **(more or {})})
-    yield tool.create_text_message(bounded_text(_text(generation, files, skipped)))
+    """The pictures, then JSON, variables and text; ``more`` joins the JSON and the variables."""
+    sent = Sent()
+    yield from image_messages(tool, delivery, generation.result.images, prefix, sent)
+    data = {**summary(generation, sent.files, sent.skipped, infotext_unused or {}), **(more or {})}
+    variables = {**_variables(generation, sent.files), **(more or {})}
+    text = _text(generation, sent.files, sent.skipped)
+    brief = _text(generation, sent.files, sent.skipped, names=_SHORT) if delivery.for_a_model else None
+    yield from finish(tool, delivery, data, variables, text, sent.links, brief)
 
 
 def _variables(generation: Generation, files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -163,13 +179,31 @@ def _variables(generation: Generation, files: list[dict[str, Any]]) -> dict[str,
     }
 
 
-def summary_messages(tool: Tool, data: dict[str, Any], variables: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
-    """The JSON message, then one message per variable that has a value; each cut to fit
-    a message line, and the JSON says what was cut."""
-    data, notes = bounded(data, protect=PROTECTED)
-    if notes:
-        data["cut_to_fit"] = notes
-    yield tool.create_json_message(data)
-    for name, value in variables.items():
-        if value is not None:
-            yield tool.create_variable_message(name, bounded(value, protect=PROTECTED)[0])
+def short(value: Any, limit: int = _SHORT) -> str:
+    """A name or note the server chose, on one line and at most ``limit`` characters."""
+    return clip(str(value), limit)
+
+
+def finish(
+    tool: Tool,
+    delivery: Delivery,
+    data: dict[str, Any],
+    variables: dict[str, Any],
+    text: str,
+    links: list[str] | None = None,
+    brief: str | None = None,
+) -> Iterator[ToolInvokeMessage]:
+    """A tool node gets the JSON, every variable that has a value and ``text``; a model gets
+    one text: a markdown image per uploaded picture, then ``brief`` (or ``text``)."""
+    if not delivery.for_a_model:
+        yield tool.create_json_message(data)
+        for name, value in variables.items():
+            if value is not None:
+                yield tool.create_variable_message(name, value)
+        yield tool.create_text_message(text)
+        return
+    sentence = brief if brief is not None else text
+    if links:
+        picture = "picture" if len(links) == 1 else "pictures"
+        sentence += f" To show the {picture}, put the image line{'s' if len(links) > 1 else ''} above in your reply."
+    yield tool.create_text_message("\n".join([*(links or []), sentence]))

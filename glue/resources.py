@@ -8,12 +8,13 @@ from typing import Any
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
-from glue.budget import bounded_text
 from glue.call import webui_call
-from glue.outputs import summary_messages
+from glue.delivery import AGENT_TEXT_BUDGET, Delivery, delivered
+from glue.outputs import finish, short
 from webui import ResourceKind, list_resources, parse_kinds
 
 _SHOWN = 25
+_MORE = " … (ask again with include set to one list for more of it)"
 
 
 def _names(kind: ResourceKind, value: Any) -> list[str]:
@@ -29,7 +30,17 @@ def _line(kind: str, names: list[str]) -> str:
     return f"{kind} ({len(names)}): {shown or '—'}"
 
 
-def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolInvokeMessage]:
+def _brief(server: str, lines: list[str]) -> str:
+    """The server and as many of the names as a model's budget holds, each name short."""
+    text = f"{short(server)}. " + "; ".join(
+        ", ".join(short(name) for name in line.split(", ")) if len(line) > 60 else line for line in lines
+    )
+    room = AGENT_TEXT_BUDGET - len(_MORE)
+    return text if len(text) <= room else text[:room].rsplit(", ", 1)[0] + _MORE
+
+
+@delivered
+def run_list_resources(tool: Tool, parameters: dict[str, Any], delivery: Delivery) -> Iterator[ToolInvokeMessage]:
     with webui_call(tool.runtime.credentials) as client:
         kinds = parse_kinds(parameters.get("include"))
         resources = list_resources(client, kinds)
@@ -53,5 +64,4 @@ def run_list_resources(tool: Tool, parameters: dict[str, Any]) -> Iterator[ToolI
         names = _names(kind, value)
         variables[kind] = names
         lines.append(_line(kind, names))
-    yield from summary_messages(tool, resources, variables)
-    yield tool.create_text_message(bounded_text("\n".join(lines)))
+    yield from finish(tool, delivery, resources, variables, "\n".join(lines), brief=_brief(server, lines[1:]))

@@ -120,7 +120,8 @@ def render_parameter(tool: str, name: str, spec: dict[str, Any], setting: bool =
         out["multiple"] = True
     if kind == "select":
         labels = spec.get("options", {})
-        out["options"] = [{"value": member.name, "label": labels[member.name]} for member in base or []]
+        values = [member.name for member in base] if base is not None else list(labels)  # a model's enum or the spec's
+        out["options"] = [{"value": value, "label": labels[value]} for value in values]
     default = field.default if field is not None else None
     if default not in (None, "", PydanticUndefined) and kind in ("number", "boolean", "select", "string"):
         out["default"] = default.name if isinstance(default, Enum) else default
