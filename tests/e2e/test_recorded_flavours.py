@@ -130,3 +130,18 @@ def test_reforge_unknown_sampler_is_refused_not_replaced(plugin, make_webui):
     result = plugin.invoke("txt2img", {**SMALL, "sampler_name": "nope"}, creds(server))
     assert result.error_type == "UnknownName" and "'nope'" in result.error_message
     assert server.calls("POST") == []
+
+
+def test_forge_neo_is_named_and_has_no_interrogate_route(plugin, make_webui):
+    """Forge Neo (neo-2.26, captures forge-neo) is told from Forge by its routes; asking it to
+    interrogate says why it cannot instead of blaming --api."""
+    server = make_webui("forge-neo", False)
+    listed = plugin.invoke("list_resources", {"include": "upscalers"}, creds(server))
+    assert listed.error is None, listed.error
+    assert listed.json[0]["server"]["label"] == "Forge Neo"
+    result = plugin.invoke("interrogate", {"image_url": png()}, creds(server))
+    assert result.error_type == "ExtensionMissing" and "Forge Neo" in result.error_message
+    assert server.calls("POST") == []
+    drawn = plugin.invoke("txt2img", {"prompt": "a red cube", "width": 64, "height": 64}, creds(server))
+    assert drawn.error is None, drawn.error
+    assert len(drawn.files) == 1

@@ -203,10 +203,11 @@ class Engine:
         family = self.flavour.family
         if not self.options:
             self.options = json.loads(json.dumps(capture("get_options")))
-            if family == "forge":  # the recorded options (after overrides: sd_vae was "Automatic" before)
+            recorded_options = self.flavour.captures and (self.flavour.captures / "ov_options_after.json").exists()
+            if family == "forge" and recorded_options:  # the recorded options (sd_vae was "Automatic" before)
                 self.options = json.loads(json.dumps(self.flavour.capture("ov_options_after")))
                 self.options["sd_vae"] = "Automatic"
-            if family == "reforge":  # its recorded keys; values A1111 1.10.1 lacks were not recorded
+            elif family in ("reforge", "forge"):  # its recorded keys; values A1111 1.10.1 lacks were not recorded
                 keys = self.flavour.capture("get_options_keys")["keys"]
                 self.options = {key: self.options.get(key) for key in keys}
             if family == "sdnext":  # the keys set on the recorded install (values not recorded: "")
@@ -663,7 +664,8 @@ class Engine:
         if not self.flavour.checks_hr_upscaler and upscaler not in self.upscaler_names():
             return width, height  # SD.Next skips the pass: err_500_hr_upscaler_unknown.json is 64x64
         if upscaler not in self.upscaler_names():
-            raise ServerError("Exception", f"could not find upscaler named {upscaler}")  # err_hr_upscaler_unknown.json
+            kind, text = self.flavour.missing_upscaler
+            raise ServerError(kind, text.format(name=upscaler))
         if self.flavour.forge_hr_modules and request.get("hr_additional_modules") is None:
             # a guess from Forge's source (no recording): after the upscaler check of err_500_hr_upscaler_unknown.json
             raise ServerError("TypeError", "argument of type 'NoneType' is not iterable")

@@ -23,6 +23,7 @@ CAPTURE_SETS = {
     "a1111": CAPTURES,
     "a1111-1.8": CAPTURES / "a1111-18",
     "forge": CAPTURES / "forge",
+    "forge-neo": CAPTURES / "forge-neo",
     "reforge": CAPTURES / "reforge",
     "sdnext": CAPTURES / "sdnext",
 }
@@ -158,6 +159,8 @@ class Flavour:
     info_extra: dict[str, Any] = field(default_factory=dict)  # recorded values of keys A1111 lacks
     unknown_overrides: str = "error"  # "error": KeyError 500 (A1111, Forge) or "ignore" (SD.Next)
     checks_hr_upscaler: bool = True
+    # (error class, message) of an unknown hires upscaler (err_hr_upscaler_unknown.json)
+    missing_upscaler: tuple[str, str] = ("Exception", "could not find upscaler named {name}")
     restored_overrides: bool = True  # False: Forge keeps an sd_vae override (ov_options_after.json)
     sparse_options: bool = False  # GET /options lists only the keys that were set (SD.Next)
     rate_limit: bool = False  # SD.Next: server_rate_limit per client and route
@@ -275,6 +278,19 @@ def make_flavour(name: str) -> Flavour:
             unauthenticated={"/sdapi/v1/progress"},  # a guess: no --auth recording of Forge
             restored_overrides=False,
         )
+    if name == "forge-neo":
+        return _recorded_flavour(
+            name,
+            "neo-2.26",
+            CAPTURE_SETS[name],
+            pydantic2=True,
+            errors="forge",
+            vae_route="/sdapi/v1/sd-modules",
+            forge_hr_modules=True,
+            interrogate=False,
+            pydantic_url=None,
+            missing_upscaler=("ValueError", 'Could not find upscaler named "{name}"'),
+        )
     if name == "reforge":
         return _recorded_flavour(name, "f1.0.0v2-v1.10.1RC-latest-2510-g3b56b268", CAPTURE_SETS[name])
     if name == "sdnext":
@@ -300,4 +316,4 @@ def make_flavour(name: str) -> Flavour:
     raise ValueError(f"unknown flavour {name!r}")
 
 
-FLAVOURS = ("a1111", "a1111-1.9", "a1111-1.8", "forge", "reforge", "sdnext")
+FLAVOURS = ("a1111", "a1111-1.9", "a1111-1.8", "forge", "forge-neo", "reforge", "sdnext")

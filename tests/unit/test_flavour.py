@@ -57,6 +57,7 @@ def test_probes_when_openapi_is_hidden():
         ("a1111-110-ext/openapi", Family.A1111, "1.10+"),
         ("a1111-18/openapi", Family.A1111, "1.8-"),
         ("forge/openapi", Family.FORGE, ""),
+        ("forge-neo/openapi", Family.FORGE, ""),
         ("reforge/openapi", Family.REFORGE, ""),
         ("sdnext/openapi", Family.SDNEXT, ""),
     ],
@@ -67,3 +68,12 @@ def test_each_real_servers_openapi_tells_its_flavour(recorded, family, band):
     flavour = from_openapi(document)
     assert flavour is not None and (flavour.family, flavour.band) == (family, band)
     assert flavour.schedulers_route == (family is not Family.SDNEXT and band != "1.8-")
+
+
+@pytest.mark.parametrize(("recorded", "label"), [("forge/openapi", "Forge"), ("forge-neo/openapi", "Forge Neo")])
+def test_forge_neo_is_told_from_forge(recorded, label):
+    """Neo has Forge's request fields but no interrogate route (and its own image-stitch routes)."""
+    document = json.loads((CAPTURES / f"{recorded}.json").read_text(encoding="utf-8"))
+    flavour = from_openapi(document)
+    assert flavour is not None and flavour.label == label and flavour.is_forge
+    assert (flavour.missing_interrogate is not None) == (label == "Forge Neo")

@@ -44,10 +44,13 @@ class Flavour:
     band: Band = Band.NONE
     scheduler_field: bool = True
     schedulers_route: bool = True
+    # Forge Neo (sd-webui-forge-classic's neo line): Forge's request fields and routes, less
+    # interrogate, hypernetworks and the RealESRGAN list (captures forge-neo, neo-2.26).
+    neo: bool = False
 
     @property
     def label(self) -> str:
-        name = _LABELS[self.family]
+        name = "Forge Neo" if self.neo else _LABELS[self.family]
         return f"{name} {self.band}" if self.band else name
 
     @property
@@ -92,6 +95,11 @@ class Flavour:
     @property
     def missing_interrogate(self) -> str | None:
         """Why this server cannot interrogate, or None. SD.Next (058a7f0c) answers 404 there."""
+        if self.neo:
+            return (
+                "Forge Neo has no /sdapi/v1/interrogate route (it answers 404): its API does not describe "
+                "pictures. Use interrogate with an AUTOMATIC1111, Forge or reForge server."
+            )
         if self.family is Family.SDNEXT:
             return (
                 "SD.Next has no /sdapi/v1/interrogate route (it answers 404): it describes pictures "
@@ -117,7 +125,7 @@ class Flavour:
         return self.is_forge
 
     def describe(self) -> dict[str, Any]:
-        return {"family": self.family.value, "label": self.label, "band": self.band or None}
+        return {"family": self.family.value, "label": self.label, "band": self.band or None, "neo": self.neo}
 
 
 def _mapping(value: Any, key: str) -> dict[str, Any]:
@@ -146,7 +154,8 @@ def from_openapi(openapi: Any) -> Flavour | None:
     paths = set(_mapping(openapi, "paths"))
     has_list = "/sdapi/v1/schedulers" in paths
     if "distilled_cfg_scale" in props:
-        return Flavour(Family.FORGE, scheduler_field=True, schedulers_route=has_list)
+        neo = "/sdapi/v1/interrogate" not in paths and "/sdapi/v1/image-stitch/txt2img" in paths
+        return Flavour(Family.FORGE, scheduler_field=True, schedulers_route=has_list, neo=neo)
     if "hr_cfg" in props:
         return Flavour(Family.REFORGE, scheduler_field=True, schedulers_route=has_list)
     if "clip_skip" in props or "hr_force" in props or "/sdapi/v1/version" in paths:
