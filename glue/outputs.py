@@ -51,12 +51,7 @@ def summary(
     result = generation.result
     data = {
         "images": files,
-        "seeds": result.seeds,
-        "subseeds": result.subseeds,
-        "infotexts": result.infotexts,
-        "model": result.model,
-        "sampler": result.sampler,
-        "scheduler": result.scheduler,
+        **_what_ran(generation),
         "server": {**generation.flavour.describe(), "version": result.version},
         "seconds": round(generation.seconds, 2),
         "parameters": generation.payload,
@@ -162,17 +157,25 @@ def generation_messages(
     yield from finish(tool, delivery, data, variables, text, sent.links, brief)
 
 
-def _variables(generation: Generation, files: list[dict[str, Any]]) -> dict[str, Any]:
+def _what_ran(generation: Generation) -> dict[str, Any]:
+    """What the JSON summary and the output variables both say of a generation."""
     result = generation.result
-    generated = [item for item in files if item["role"] == "image"]
     return {
-        "seed": result.seeds[0] if result.seeds else None,
         "seeds": result.seeds,
         "subseeds": result.subseeds,
         "infotexts": result.infotexts,
         "model": result.model,
         "sampler": result.sampler,
         "scheduler": result.scheduler,
+    }
+
+
+def _variables(generation: Generation, files: list[dict[str, Any]]) -> dict[str, Any]:
+    result = generation.result
+    generated = [item for item in files if item["role"] == "image"]
+    return {
+        "seed": result.seeds[0] if result.seeds else None,
+        **_what_ran(generation),
         "width": generated[0]["width"] if generated else None,
         "height": generated[0]["height"] if generated else None,
         "image_count": len(generated),
