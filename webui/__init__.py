@@ -20,6 +20,7 @@ other code imports only what this front door exports. The rooms behind it:
 
 from webui.client import Generation, Prepared, WebUIClient
 from webui.errors import (
+    AddressRefusal,
     ApiDisabled,
     AuthenticationFailed,
     ExtensionMissing,
@@ -75,6 +76,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_INPUT_BYTES",
     "AddressPolicy",
+    "AddressRefusal",
     "ApiDisabled",
     "AuthenticationFailed",
     "Band",

@@ -11,7 +11,7 @@ The tree has one base per kind of fault, like httpx's, so code and tests match o
     │   └── ExtensionMissing  the request needs a WebUI extension the server does not have
     ├── ServerUnreachable     no HTTP answer at all
     ├── ServerTimeout         no complete answer within the deadline
-    │   └── GenerationTimeout ... of a generation (advice about Dify's own limits)
+    │   └── GenerationTimeout ... of a generation (advice about raising the timeout)
     ├── ServerError           an HTTP error answer; carries ``status`` and the server's ``detail``
     │   ├── AuthenticationFailed  401
     │   ├── ApiDisabled           no such route (404/405): --api missing, or not a WebUI
@@ -21,7 +21,7 @@ The tree has one base per kind of fault, like httpx's, so code and tests match o
     │   └── QueueStalled          the queue does not move and the plugin cannot set it going
     └── InvalidResponse       a 2xx answer that is not a usable answer
 
-Dify shows the class name next to the message ("error type: ServerFailed"). Messages
+Callers show the class name next to the message ("error type: ServerFailed"). Messages
 never contain credentials: they quote only the WebUI's own error fields, redacted
 before they are clipped (webui/transport/http.py).
 """
@@ -29,6 +29,7 @@ before they are clipped (webui/transport/http.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -40,12 +41,19 @@ _STATUS_PHRASES = {status.phrase for status in HTTPStatus}
 
 def writable(text: str) -> str:
     """``text`` with lone UTF-16 surrogates as U+FFFD: a message holding one (quoted from a
-    server's JSON or a tool input) could not be written to Dify, and its call would never end."""
+    server's JSON or a tool input) could not be encoded by a caller, and its call would never end."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
+
+
+class AddressRefusal(StrEnum):
+    """Why an input URL's host was refused (UnsafeInput.address)."""
+
+    PRIVATE = "private"
+    NEVER = "never"
 
 
 class WebUIError(Exception):
@@ -57,7 +65,7 @@ class WebUIError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        """The message and any advice a caller added with ``add_note`` (what Dify shows)."""
+        """The message and any advice a caller added with ``add_note`` (what a caller shows)."""
         return " ".join([self.message, *getattr(self, "__notes__", ())])
 
 
@@ -78,7 +86,15 @@ class InputImageError(InputError):
 
 
 class UnsafeInput(InputError):
-    """An input the trust-boundary rules refuse: a private address, a server write, code."""
+    """An input the trust-boundary rules refuse: a private address, a server write, code.
+
+    ``address`` says when an input URL was refused for its host: PRIVATE (not public, or no
+    such name: the operator may allow private addresses) or NEVER (link-local and metadata
+    addresses, refused whatever is allowed); a caller adds how its operator decides."""
+
+    def __init__(self, message: str, *, address: AddressRefusal | None = None) -> None:
+        super().__init__(message)
+        self.address = address
 
 
 class ExtensionMissing(InputError):

@@ -21,7 +21,7 @@ from webui.transport.answers import Base64Blob, parse_json
 
 @dataclass(frozen=True)
 class PictureLimit:
-    """The largest picture the caller can take, and whose limit it is ("Dify's"), for messages."""
+    """The largest picture the caller can take, and whose limit it is (for messages)."""
 
     bytes: int
     owner: str

@@ -4,7 +4,7 @@ Every image input may have been chosen by an LLM, so it goes through one policy
 (docs/security.md): only http(s) URLs, ``data:image/...;base64,`` URIs and plain base64;
 hosts that resolve to loopback, private or other non-public addresses (or do not resolve)
 are refused before any connection unless the operator turned on
-``allow_private_image_urls``; link-local and metadata addresses are refused always; every
+``AddressPolicy.allow_private``; link-local and metadata addresses are refused always; every
 redirect hop is checked again. Downloads never carry the WebUI's credentials, keep no
 cookies, and share the call's deadline. Every image is checked to be a whole PNG, JPEG
 or WebP of bounded dimensions, and one call's images are bounded in number and bytes.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from webui.errors import InputImageError, InvalidParameter, UnsafeInput
+from webui.errors import AddressRefusal, InputImageError, InvalidParameter, UnsafeInput
 from webui.images.formats import ImageInfo, check_image, decode_base64, encode_base64, looks_like_base64, split_data_uri
 from webui.transport.http import shown_url
 from webui.transport.net import (
@@ -39,7 +39,6 @@ MAX_CALL_BYTES = 32 * 1024 * 1024
 MAX_INPUT_SIDE = 16384
 MAX_INPUT_PIXELS = 8192 * 8192
 _REDIRECTS = 5
-PRIVATE_SETTING = "allow_private_image_urls"
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,16 @@ def _refused(what: str, never: bool) -> UnsafeInput:
     if never:
         return UnsafeInput(
             f"{what} points at a link-local or cloud metadata address, which the plugin never fetches, "
-            f"whatever '{PRIVATE_SETTING}' says."
+            "even where private addresses are allowed.",
+            address=AddressRefusal.NEVER,
         )
     # The same words whatever the host is (private, loopback, or no such name): nothing here
-    # may tell an agent which names exist inside Dify's network.
+    # may tell an agent which names exist on the network the plugin runs in.
     return UnsafeInput(
         f"{what} is not on a public address the plugin may fetch (its host is local, private, or "
         "does not resolve to a public address): a URL chosen by an agent could otherwise reach services "
-        f"inside Dify's network. If your images really are on your own network, turn on '{PRIVATE_SETTING}' "
-        "in the plugin's authorization."
+        "on the network the plugin runs in.",
+        address=AddressRefusal.PRIVATE,
     )
 
 

@@ -1,4 +1,4 @@
-"""sd-webui-agent-scheduler: a queue on the WebUI that outlives any Dify timeout.
+"""sd-webui-agent-scheduler: a queue on the WebUI that outlives any caller's timeout.
 
 As recorded from the real extension (a337533 on A1111 1.10.1): a job is queued with
 ``POST /agent-scheduler/v1/queue/{txt2img,img2img}`` (the usual request body) and gets a

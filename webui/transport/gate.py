@@ -359,7 +359,7 @@ def _check_hires(body: dict[str, Any]) -> None:
         raise InvalidParameter(
             f"The hires pass would make {int(target[0])}×{int(target[1])} pictures; the plugin sends hires targets "
             f"of at most {MAX_PIXELS}×{MAX_PIXELS} pixels in area (larger ones run out of GPU memory after the "
-            "whole first pass, and their PNG would be over Dify's file limit). Use a smaller hr_scale or "
+            "whole first pass, and their PNG files run to tens of MiB). Use a smaller hr_scale or "
             "hr_resize_x / hr_resize_y."
         )
 

@@ -206,9 +206,9 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def _unreachable(config: ServerConfig, reason: str) -> ServerUnreachable:
     advice = (
-        " Inside Dify's Docker containers, localhost is the plugin's own container: use "
-        "http://host.docker.internal:7860 (Docker Desktop) or the machine's LAN IP address, "
-        "and start the WebUI with --listen so that it accepts connections from other hosts."
+        " localhost names the machine the client runs on (in a container, that container): use an "
+        "address of the WebUI's machine the client can reach, and start the WebUI with --listen so "
+        "that it accepts connections from other hosts."
         if config.is_local_host
         else " Check that the WebUI is running with --api and --listen, and that no firewall blocks the port."
     )

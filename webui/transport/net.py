@@ -144,7 +144,7 @@ class AddressPolicy:
     """Which addresses a request may connect to.
 
     ``allow_private`` lets private addresses through (the operator's choice); ``trusted``
-    lists origins whose addresses are allowed whatever they are (the Dify file server a
+    lists origins whose addresses are allowed whatever they are (the file server a
     file URL was handed over for). Everything else must resolve to public addresses only.
     ``guarded`` policies refuse link-local and metadata addresses in every case, and a host
     name that does not resolve like a private address, so that the refusal tells nothing
