@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 
+import pytest
 from PIL import Image
 
 from tests.conftest import creds
@@ -129,6 +130,18 @@ def test_reforge_unknown_sampler_is_refused_not_replaced(plugin, make_webui):
     server = make_webui("reforge", False)
     result = plugin.invoke("txt2img", {**SMALL, "sampler_name": "nope"}, creds(server))
     assert result.error_type == "UnknownName" and "'nope'" in result.error_message
+    assert server.calls("POST") == []
+
+
+@pytest.mark.parametrize("flavour", ["reforge", "a1111"])
+def test_an_unknown_vae_in_override_settings_is_refused_by_name(plugin, make_webui, flavour):
+    """reForge and A1111 run on with their own VAE when override_settings names one they lack
+    (run for real on reForge 3b56b268): the name is checked like the vae input's."""
+    server = make_webui(flavour, False)
+    result = plugin.invoke(
+        "txt2img", {**SMALL, "extra_payload": '{"override_settings": {"sd_vae": "x"}}'}, creds(server)
+    )
+    assert result.error_type == "UnknownName" and "sd_vae" in result.error_message
     assert server.calls("POST") == []
 
 

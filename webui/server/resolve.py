@@ -145,6 +145,11 @@ class NameResolver:
                 settings["sd_model_checkpoint"], "override_settings.sd_model_checkpoint"
             )
             update["override_settings"] = settings
+        if isinstance(settings.get("sd_vae"), str):  # unknown ones are ignored (reForge, A1111)
+            settings["sd_vae"] = resolve(
+                "override_settings.sd_vae", settings["sd_vae"], self.catalog.vaes(self.flavour)
+            ).value
+            update["override_settings"] = settings
         for field in ("refiner_checkpoint", "hr_checkpoint_name"):
             value = getattr(request, field, None)
             if value is not None and not is_use_same(value) and value.strip().lower() != "none":
