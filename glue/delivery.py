@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
+import requests
 from dify_plugin import Tool
 from dify_plugin.entities.tool import ToolInvokeMessage
 
@@ -93,10 +94,11 @@ def upload(tool: Tool, data: bytes, filename: str, mime_type: str) -> str:
     put the picture's bytes into a model's context."""
     try:
         stored = tool.session.file.upload(filename, data, mime_type)
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidURL):  # the SDK posts with requests
+        reason = "Dify handed out a relative upload address, so FILES_URL and INTERNAL_FILES_URL are both empty"
+        raise FileUploadFailed(f"Could not upload {filename} to Dify: {reason}.{_FILES_URL_ADVICE}") from None
     except Exception as error:  # noqa: BLE001 - the SDK raises bare Exception and requests' errors
         reason = clip(str(error), 300)
-        if "No scheme supplied" in reason or "Invalid URL" in reason:
-            reason = "Dify handed out a relative upload address, so FILES_URL and INTERNAL_FILES_URL are both empty"
         raise FileUploadFailed(f"Could not upload {filename} to Dify: {reason}.{_FILES_URL_ADVICE}") from None
     url = stored.preview_url or ""
     if not url.startswith(("http://", "https://")):
